@@ -1,0 +1,125 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Decision outcome types, as Tasker Core's DecisionPointOutcome serialises them.
+const (
+	DecisionCreateSteps = "create_steps"
+	DecisionNoBranches  = "no_branches"
+)
+
+// DecisionOutcome is embedded in a decision step's result as
+// "decision_point_outcome".
+type DecisionOutcome struct {
+	Type      string   `json:"type"`
+	StepNames []string `json:"step_names,omitempty"`
+}
+
+// Batch outcome types, as Tasker Core's BatchProcessingOutcome serialises them.
+const (
+	BatchCreateBatches = "create_batches"
+	BatchNoBatches     = "no_batches"
+)
+
+// CursorConfig describes one batch: items from StartCursor (inclusive) to
+// EndCursor (exclusive). Cursors are arbitrary JSON values.
+type CursorConfig struct {
+	BatchID     string          `json:"batch_id"`
+	StartCursor json.RawMessage `json:"start_cursor"`
+	EndCursor   json.RawMessage `json:"end_cursor"`
+	BatchSize   int64           `json:"batch_size"`
+}
+
+// BatchOutcome is embedded in a batchable step's result as
+// "batch_processing_outcome".
+type BatchOutcome struct {
+	Type               string         `json:"type"`
+	WorkerTemplateName string         `json:"worker_template_name,omitempty"`
+	WorkerCount        int            `json:"worker_count,omitempty"`
+	CursorConfigs      []CursorConfig `json:"cursor_configs,omitempty"`
+	TotalItems         int64          `json:"total_items,omitempty"`
+}
+
+// BatchMetadata travels with each batch worker.
+type BatchMetadata struct {
+	CursorField     string `json:"cursor_field,omitempty"`
+	FailureStrategy string `json:"failure_strategy,omitempty"`
+	BatchableStep   string `json:"batchable_step,omitempty"`
+}
+
+// BatchWorkerInputs are the run-time inputs of a batch worker instance.
+type BatchWorkerInputs struct {
+	Cursor           CursorConfig  `json:"cursor"`
+	BatchMetadata    BatchMetadata `json:"batch_metadata"`
+	IsNoOp           bool          `json:"is_no_op"`
+	TemplateStepName string        `json:"__template_step_name"`
+}
+
+// Outcomes holds whatever outcomes a step result embeds.
+type Outcomes struct {
+	Decision *DecisionOutcome
+	Batch    *BatchOutcome
+}
+
+// ExtractOutcomes reads "decision_point_outcome" and "batch_processing_outcome"
+// from a step result. A result that is not a JSON object has no outcomes. A
+// malformed outcome is an error wrapping ErrInvalidMessage.
+func ExtractOutcomes(result json.RawMessage) (Outcomes, error) {
+	var out Outcomes
+	if len(result) == 0 || result[0] != '{' {
+		return out, nil
+	}
+	var envelope struct {
+		Decision json.RawMessage `json:"decision_point_outcome"`
+		Batch    json.RawMessage `json:"batch_processing_outcome"`
+	}
+	if err := json.Unmarshal(result, &envelope); err != nil {
+		return out, nil //nolint:nilerr // a result that is not an object carries no outcome
+	}
+	if len(envelope.Decision) > 0 && string(envelope.Decision) != "null" {
+		var d DecisionOutcome
+		if err := json.Unmarshal(envelope.Decision, &d); err != nil {
+			return out, fmt.Errorf("%w: decision_point_outcome: %w", ErrInvalidMessage, err)
+		}
+		switch d.Type {
+		case DecisionCreateSteps:
+			if len(d.StepNames) == 0 {
+				return out, fmt.Errorf("%w: decision_point_outcome.step_names: required for create_steps", ErrInvalidMessage)
+			}
+		case DecisionNoBranches:
+		default:
+			return out, fmt.Errorf("%w: decision_point_outcome.type: unknown value %q", ErrInvalidMessage, d.Type)
+		}
+		out.Decision = &d
+	}
+	if len(envelope.Batch) > 0 && string(envelope.Batch) != "null" {
+		var b BatchOutcome
+		if err := json.Unmarshal(envelope.Batch, &b); err != nil {
+			return out, fmt.Errorf("%w: batch_processing_outcome: %w", ErrInvalidMessage, err)
+		}
+		switch b.Type {
+		case BatchCreateBatches:
+			if len(b.CursorConfigs) == 0 {
+				return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs: required for create_batches", ErrInvalidMessage)
+			}
+			seen := map[string]bool{}
+			for i, c := range b.CursorConfigs {
+				if c.BatchID == "" {
+					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].batch_id: required", ErrInvalidMessage, i)
+				}
+				if seen[c.BatchID] {
+					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].batch_id: duplicate %q", ErrInvalidMessage, i, c.BatchID)
+				}
+				seen[c.BatchID] = true
+			}
+		case BatchNoBatches:
+		default:
+			return out, fmt.Errorf("%w: batch_processing_outcome.type: unknown value %q", ErrInvalidMessage, b.Type)
+		}
+		out.Batch = &b
+	}
+	return out, nil
+}

@@ -1,0 +1,235 @@
+// Package protocol defines the messages that travel on Tasker's SQS queues:
+// the step message a worker receives from its namespace queue, the result
+// message a worker sends back on the results queue, and the orchestration
+// message the engine sends to itself. It is the wire contract shared by the
+// engine, the Go worker SDK and workers in other languages.
+//
+// All JSON payloads supplied by users (task context, handler configuration,
+// parent results, step results) are kept as json.RawMessage so that numbers
+// keep their exact textual form end to end.
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the wire-contract version carried in every message as "v".
+const Version = 1
+
+// MaxInlineBytes is the largest message body Tasker sends inline. Larger
+// payloads are stored in DynamoDB and referenced by PayloadRef. It stays well
+// under SQS's 256 KiB limit so attributes and envelope fit too.
+const MaxInlineBytes = 200 * 1024
+
+// Status is the outcome of one step attempt as reported by a worker.
+type Status string
+
+// Outcomes a worker can report.
+const (
+	StatusSuccess        Status = "success"
+	StatusRetryableError Status = "retryable_error"
+	StatusPermanentError Status = "permanent_error"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusSuccess, StatusRetryableError, StatusPermanentError:
+		return true
+	}
+	return false
+}
+
+// PayloadRef points at a payload stored in the state table because it was too
+// large to travel inline. Chunks are items (PK, SK+"#0000"), (PK, SK+"#0001"), …
+type PayloadRef struct {
+	PK     string `json:"pk"`
+	SK     string `json:"sk"`
+	Chunks int    `json:"chunks"`
+	Bytes  int    `json:"bytes"`
+}
+
+// StepPayload is the part of a step message that may be moved out of line.
+type StepPayload struct {
+	// Context is the task context (a JSON object).
+	Context json.RawMessage `json:"context,omitempty"`
+	// Config is the handler's initialization map from the template.
+	Config json.RawMessage `json:"config,omitempty"`
+	// Parents maps each direct parent step name to its result.
+	Parents map[string]json.RawMessage `json:"parents,omitempty"`
+	// Inputs carries step inputs created at run time (batch cursor and metadata).
+	Inputs json.RawMessage `json:"inputs,omitempty"`
+	// Checkpoint is the last checkpoint a batch worker saved, if any.
+	Checkpoint json.RawMessage `json:"checkpoint,omitempty"`
+}
+
+// StepMessage is sent to a namespace's step queue when a step is enqueued.
+type StepMessage struct {
+	V             int    `json:"v"`
+	TaskUUID      string `json:"task_uuid"`
+	StepUUID      string `json:"step_uuid"`
+	StepName      string `json:"step_name"`
+	Namespace     string `json:"namespace"`
+	TaskName      string `json:"task_name"`
+	TaskVersion   string `json:"task_version"`
+	Handler       string `json:"handler"`
+	StepType      string `json:"step_type,omitempty"`
+	Attempt       int    `json:"attempt"`
+	MaxAttempts   int    `json:"max_attempts"`
+	TimeoutSecs   int    `json:"timeout_seconds,omitempty"`
+	CorrelationID string `json:"correlation_id"`
+	// EnqueuedAt is when the engine enqueued this attempt (RFC 3339, UTC).
+	EnqueuedAt time.Time `json:"enqueued_at"`
+	StepPayload
+	// PayloadRef is set instead of StepPayload's fields when the payload is stored out of line.
+	PayloadRef *PayloadRef `json:"payload_ref,omitempty"`
+}
+
+// IdempotencyKey is the key handlers pass to external systems: the step's UUID,
+// stable across attempts.
+func (m *StepMessage) IdempotencyKey() string { return m.StepUUID }
+
+// Validate checks the fields every consumer relies on.
+func (m *StepMessage) Validate() error {
+	var errs []error
+	if m.V != Version {
+		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
+	}
+	errs = append(errs, required("task_uuid", m.TaskUUID), required("step_uuid", m.StepUUID),
+		required("step_name", m.StepName), required("handler", m.Handler), required("namespace", m.Namespace))
+	if m.Attempt < 1 {
+		errs = append(errs, fmt.Errorf("attempt: must be >= 1, got %d", m.Attempt))
+	}
+	return joinInvalid(errs)
+}
+
+// StepError describes a failed attempt.
+type StepError struct {
+	Message   string `json:"message"`
+	ErrorType string `json:"error_type,omitempty"`
+	Retryable bool   `json:"retryable"`
+	// RetryAfterSeconds is a handler-supplied delay before the next attempt.
+	RetryAfterSeconds float64         `json:"retry_after_seconds,omitempty"`
+	StatusCode        int             `json:"status_code,omitempty"`
+	Context           json.RawMessage `json:"context,omitempty"`
+}
+
+// ResultMessage is sent by a worker to the results queue after an attempt.
+type ResultMessage struct {
+	V             int    `json:"v"`
+	TaskUUID      string `json:"task_uuid"`
+	StepUUID      string `json:"step_uuid"`
+	StepName      string `json:"step_name"`
+	Attempt       int    `json:"attempt"`
+	CorrelationID string `json:"correlation_id"`
+	Status        Status `json:"status"`
+	// Result is the handler's JSON result on success. It may embed
+	// "decision_point_outcome" or "batch_processing_outcome".
+	Result     json.RawMessage `json:"result,omitempty"`
+	ResultRef  *PayloadRef     `json:"result_ref,omitempty"`
+	Error      *StepError      `json:"error,omitempty"`
+	WorkerID   string          `json:"worker_id,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at"`
+}
+
+// Validate checks a result message for the fields the engine relies on. A
+// message that fails validation is a malicious or buggy worker's message: the
+// engine records it as a permanent failure of the attempt where it can
+// identify the step, and drops it otherwise.
+func (m *ResultMessage) Validate() error {
+	var errs []error
+	if m.V != Version {
+		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
+	}
+	errs = append(errs, required("task_uuid", m.TaskUUID), required("step_name", m.StepName))
+	if m.Attempt < 1 {
+		errs = append(errs, fmt.Errorf("attempt: must be >= 1, got %d", m.Attempt))
+	}
+	if !m.Status.Valid() {
+		errs = append(errs, fmt.Errorf("status: unknown value %q", m.Status))
+	}
+	if m.Status != StatusSuccess && m.Status.Valid() && m.Error == nil {
+		errs = append(errs, errors.New("error: required when status is not success"))
+	}
+	if len(m.Result) > 0 && !json.Valid(m.Result) {
+		errs = append(errs, errors.New("result: not valid JSON"))
+	}
+	return joinInvalid(errs)
+}
+
+// OrchestrationKind names what an orchestration message asks for.
+type OrchestrationKind string
+
+// Orchestration message kinds.
+const (
+	// KindStartTask creates a task's initial steps (if missing) and enqueues the ready ones.
+	KindStartTask OrchestrationKind = "start_task"
+	// KindRetryStep moves a step out of waiting_for_retry and enqueues it.
+	KindRetryStep OrchestrationKind = "retry_step"
+	// KindRedriveTask re-examines every step of a task and enqueues the ready ones.
+	KindRedriveTask OrchestrationKind = "redrive_task"
+)
+
+// OrchestrationMessage is sent to the orchestration queue.
+type OrchestrationMessage struct {
+	V             int               `json:"v"`
+	Kind          OrchestrationKind `json:"kind"`
+	TaskUUID      string            `json:"task_uuid"`
+	StepName      string            `json:"step_name,omitempty"`
+	Attempt       int               `json:"attempt,omitempty"`
+	CorrelationID string            `json:"correlation_id,omitempty"`
+	Reason        string            `json:"reason,omitempty"`
+}
+
+// Validate checks an orchestration message.
+func (m *OrchestrationMessage) Validate() error {
+	var errs []error
+	if m.V != Version {
+		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
+	}
+	errs = append(errs, required("task_uuid", m.TaskUUID))
+	switch m.Kind {
+	case KindStartTask, KindRedriveTask:
+	case KindRetryStep:
+		errs = append(errs, required("step_name", m.StepName))
+	default:
+		errs = append(errs, fmt.Errorf("kind: unknown value %q", m.Kind))
+	}
+	return joinInvalid(errs)
+}
+
+// ErrInvalidMessage is wrapped by every validation error in this package.
+var ErrInvalidMessage = errors.New("invalid message")
+
+func required(field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s: required", field)
+	}
+	return nil
+}
+
+func joinInvalid(errs []error) error {
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	return nil
+}
+
+// Decode parses and validates a message body of type M.
+func Decode[M any, PM interface {
+	*M
+	Validate() error
+}](body []byte) (*M, error) {
+	var m M
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	if err := PM(&m).Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
