@@ -1,0 +1,351 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// Attribute names of task and step items.
+const (
+	aKind         = "kind"
+	aState        = "st"
+	aRev          = "rev"
+	aHistory      = "history"
+	aAttempts     = "attempts"
+	aUnfinished   = "unfinished"
+	aStepsTotal   = "steps_total"
+	aDone         = "done"
+	aResult       = "result"
+	aResultRef    = "result_ref"
+	aError        = "error"
+	aUpdatedAt    = "updated_at"
+	aCompletedAt  = "completed_at"
+	aEnqueuedAt   = "enqueued_at"
+	aClaimedAt    = "claimed_at"
+	aNextRetryAt  = "next_retry_at"
+	aLastFailure  = "last_failure_at"
+	aWorkerID     = "worker_id"
+	aPaused       = "paused"
+	aCheckpoint   = "checkpoint"
+	aData         = "data"
+	aStateForSwep = "sweep_kind"
+)
+
+func transitionsAttr(trs []workflow.Transition) *types.AttributeValueMemberL {
+	l := make([]types.AttributeValue, len(trs))
+	for i, t := range trs {
+		m := map[string]types.AttributeValue{
+			"from":  str(t.From),
+			"to":    str(t.To),
+			"event": str(t.Event),
+			"at":    timeAttr(t.At),
+		}
+		if t.Attempt != 0 {
+			m["attempt"] = num(int64(t.Attempt))
+		}
+		if t.Processor != "" {
+			m["processor"] = str(t.Processor)
+		}
+		if t.CorrelationID != "" {
+			m["correlation_id"] = str(t.CorrelationID)
+		}
+		if t.Reason != "" {
+			m["reason"] = str(t.Reason)
+		}
+		l[i] = &types.AttributeValueMemberM{Value: m}
+	}
+	return &types.AttributeValueMemberL{Value: l}
+}
+
+func getS(item map[string]types.AttributeValue, k string) string {
+	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func getN(item map[string]types.AttributeValue, k string) int64 {
+	if v, ok := item[k].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func getF(item map[string]types.AttributeValue, k string) float64 {
+	if v, ok := item[k].(*types.AttributeValueMemberN); ok {
+		f, _ := strconv.ParseFloat(v.Value, 64)
+		return f
+	}
+	return 0
+}
+
+func getBool(item map[string]types.AttributeValue, k string) bool {
+	if v, ok := item[k].(*types.AttributeValueMemberBOOL); ok {
+		return v.Value
+	}
+	return false
+}
+
+func getTime(item map[string]types.AttributeValue, k string) time.Time {
+	s := getS(item, k)
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func getTimePtr(item map[string]types.AttributeValue, k string) *time.Time {
+	t := getTime(item, k)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func getJSON(item map[string]types.AttributeValue, k string) json.RawMessage {
+	s := getS(item, k)
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+func getStrings(item map[string]types.AttributeValue, k string) []string {
+	switch v := item[k].(type) {
+	case *types.AttributeValueMemberSS:
+		return append([]string(nil), v.Value...)
+	case *types.AttributeValueMemberL:
+		out := make([]string, 0, len(v.Value))
+		for _, e := range v.Value {
+			if s, ok := e.(*types.AttributeValueMemberS); ok {
+				out = append(out, s.Value)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func stringList(ss []string) *types.AttributeValueMemberL {
+	l := make([]types.AttributeValue, len(ss))
+	for i, s := range ss {
+		l[i] = str(s)
+	}
+	return &types.AttributeValueMemberL{Value: l}
+}
+
+func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
+	l, ok := item[aHistory].(*types.AttributeValueMemberL)
+	if !ok {
+		return nil
+	}
+	out := make([]workflow.Transition, 0, len(l.Value))
+	for _, e := range l.Value {
+		m, ok := e.(*types.AttributeValueMemberM)
+		if !ok {
+			continue
+		}
+		out = append(out, workflow.Transition{
+			From:          getS(m.Value, "from"),
+			To:            getS(m.Value, "to"),
+			Event:         getS(m.Value, "event"),
+			Attempt:       int(getN(m.Value, "attempt")),
+			At:            getTime(m.Value, "at"),
+			Processor:     getS(m.Value, "processor"),
+			CorrelationID: getS(m.Value, "correlation_id"),
+			Reason:        getS(m.Value, "reason"),
+		})
+	}
+	return out
+}
+
+func refAttr(r *protocol.PayloadRef) *types.AttributeValueMemberM {
+	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		"pk": str(r.PK), "sk": str(r.SK), "chunks": num(int64(r.Chunks)), "bytes": num(int64(r.Bytes)),
+	}}
+}
+
+func getRef(item map[string]types.AttributeValue, k string) *protocol.PayloadRef {
+	m, ok := item[k].(*types.AttributeValueMemberM)
+	if !ok {
+		return nil
+	}
+	return &protocol.PayloadRef{PK: getS(m.Value, "pk"), SK: getS(m.Value, "sk"),
+		Chunks: int(getN(m.Value, "chunks")), Bytes: int(getN(m.Value, "bytes"))}
+}
+
+func errorAttr(e *protocol.StepError) *types.AttributeValueMemberM {
+	m := map[string]types.AttributeValue{"message": str(e.Message), "retryable": boolean(e.Retryable)}
+	if e.ErrorType != "" {
+		m["error_type"] = str(e.ErrorType)
+	}
+	if e.StatusCode != 0 {
+		m["status_code"] = num(int64(e.StatusCode))
+	}
+	if e.RetryAfterSeconds > 0 {
+		m["retry_after_seconds"] = &types.AttributeValueMemberN{Value: strconv.FormatFloat(e.RetryAfterSeconds, 'f', -1, 64)}
+	}
+	if len(e.Context) > 0 {
+		m["context"] = str(string(e.Context))
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func getError(item map[string]types.AttributeValue) *protocol.StepError {
+	m, ok := item[aError].(*types.AttributeValueMemberM)
+	if !ok {
+		return nil
+	}
+	return &protocol.StepError{
+		Message: getS(m.Value, "message"), ErrorType: getS(m.Value, "error_type"),
+		Retryable: getBool(m.Value, "retryable"), StatusCode: int(getN(m.Value, "status_code")),
+		RetryAfterSeconds: getF(m.Value, "retry_after_seconds"), Context: getJSON(m.Value, "context"),
+	}
+}
+
+func taskItem(t *workflow.Task) map[string]types.AttributeValue {
+	item := key(taskPK(t.UUID), skTask)
+	item[aKind] = str("task")
+	item["task_uuid"] = str(t.UUID)
+	item["namespace"] = str(t.Namespace)
+	item["name"] = str(t.Name)
+	item["version"] = str(t.Version)
+	item[aState] = str(string(t.State))
+	item[aRev] = num(t.Rev)
+	item["initiator"] = str(t.Initiator)
+	item["source_system"] = str(t.SourceSystem)
+	if t.Reason != "" {
+		item["reason"] = str(t.Reason)
+	}
+	if len(t.Tags) > 0 {
+		item["tags"] = stringList(t.Tags)
+	}
+	item["priority"] = num(int64(t.Priority))
+	item["correlation_id"] = str(t.CorrelationID)
+	if t.ParentCorrelationID != "" {
+		item["parent_correlation_id"] = str(t.ParentCorrelationID)
+	}
+	if t.IdempotencyKey != "" {
+		item["idempotency_key"] = str(t.IdempotencyKey)
+	}
+	if t.IdentityHash != "" {
+		item["identity_hash"] = str(t.IdentityHash)
+	}
+	item[aPaused] = boolean(t.Paused)
+	item["created_at"] = timeAttr(t.CreatedAt)
+	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
+	item[aUnfinished] = num(int64(t.Unfinished))
+	item[aStepsTotal] = num(int64(t.StepsTotal))
+	item[aHistory] = transitionsAttr(t.History)
+	item["gsi1pk"] = str("NS#" + t.Namespace)
+	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + t.UUID)
+	return item
+}
+
+func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
+	st, err := statemachine.ParseTaskState(getS(item, aState))
+	if err != nil {
+		return nil, fmt.Errorf("decode task %s: %w", getS(item, "task_uuid"), err)
+	}
+	return &workflow.Task{
+		UUID:                getS(item, "task_uuid"),
+		Namespace:           getS(item, "namespace"),
+		Name:                getS(item, "name"),
+		Version:             getS(item, "version"),
+		State:               st,
+		Rev:                 getN(item, aRev),
+		Initiator:           getS(item, "initiator"),
+		SourceSystem:        getS(item, "source_system"),
+		Reason:              getS(item, "reason"),
+		Tags:                getStrings(item, "tags"),
+		Priority:            int(getN(item, "priority")),
+		CorrelationID:       getS(item, "correlation_id"),
+		ParentCorrelationID: getS(item, "parent_correlation_id"),
+		IdempotencyKey:      getS(item, "idempotency_key"),
+		IdentityHash:        getS(item, "identity_hash"),
+		Paused:              getBool(item, aPaused),
+		CreatedAt:           getTime(item, "created_at"),
+		UpdatedAt:           getTime(item, aUpdatedAt),
+		CompletedAt:         getTimePtr(item, aCompletedAt),
+		Unfinished:          int(getN(item, aUnfinished)),
+		StepsTotal:          int(getN(item, aStepsTotal)),
+		History:             getTransitions(item),
+	}, nil
+}
+
+func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue {
+	item := key(taskPK(taskUUID), stepSK(s.Name))
+	item[aKind] = str("step")
+	item["task_uuid"] = str(taskUUID)
+	item["step_uuid"] = str(s.UUID)
+	item["name"] = str(s.Name)
+	item["tstep"] = str(s.TemplateStep)
+	item["handler"] = str(s.Handler)
+	item["stype"] = str(s.Type)
+	item[aState] = str(string(s.State))
+	item[aAttempts] = num(int64(s.Attempts))
+	item["max_attempts"] = num(int64(s.MaxAttempts))
+	item["retryable"] = boolean(s.Retryable)
+	if s.TimeoutSecs > 0 {
+		item["timeout_s"] = num(int64(s.TimeoutSecs))
+	}
+	item["deps"] = stringList(s.Dependencies)
+	if len(s.Satisfied) > 0 {
+		item[aDone] = &types.AttributeValueMemberSS{Value: s.Satisfied}
+	}
+	if s.CreatedBy != "" {
+		item["created_by"] = str(s.CreatedBy)
+	}
+	if len(s.Inputs) > 0 {
+		item["inputs"] = str(string(s.Inputs))
+	}
+	item["created_at"] = timeAttr(s.CreatedAt)
+	item[aHistory] = transitionsAttr(s.History)
+	return item
+}
+
+func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
+	st, err := statemachine.ParseStepState(getS(item, aState))
+	if err != nil {
+		return nil, fmt.Errorf("decode step %s: %w", getS(item, "name"), err)
+	}
+	return &workflow.Step{
+		TaskUUID:     getS(item, "task_uuid"),
+		UUID:         getS(item, "step_uuid"),
+		Name:         getS(item, "name"),
+		TemplateStep: getS(item, "tstep"),
+		Handler:      getS(item, "handler"),
+		Type:         getS(item, "stype"),
+		State:        st,
+		Attempts:     int(getN(item, aAttempts)),
+		MaxAttempts:  int(getN(item, "max_attempts")),
+		Retryable:    getBool(item, "retryable"),
+		TimeoutSecs:  int(getN(item, "timeout_s")),
+		Dependencies: getStrings(item, "deps"),
+		Satisfied:    getStrings(item, aDone),
+		CreatedBy:    getS(item, "created_by"),
+		Inputs:       getJSON(item, "inputs"),
+		Result:       getJSON(item, aResult),
+		ResultRef:    getRef(item, aResultRef),
+		Error:        getError(item),
+		Checkpoint:   getJSON(item, aCheckpoint),
+		WorkerID:     getS(item, aWorkerID),
+		CreatedAt:    getTime(item, "created_at"),
+		EnqueuedAt:   getTimePtr(item, aEnqueuedAt),
+		ClaimedAt:    getTimePtr(item, aClaimedAt),
+		LastFailure:  getTimePtr(item, aLastFailure),
+		NextRetryAt:  getTimePtr(item, aNextRetryAt),
+		CompletedAt:  getTimePtr(item, aCompletedAt),
+		History:      getTransitions(item),
+	}, nil
+}

@@ -1,0 +1,386 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// PutSteps creates steps that do not exist yet and leaves existing ones alone,
+// so a redelivered creation never resets a step that has moved on. Steps are
+// written in transactions of up to 100; a transaction that fails because some
+// steps exist is retried step by step. It returns the names it created.
+func (s *Store) PutSteps(ctx context.Context, taskUUID string, steps []*workflow.Step) ([]string, error) {
+	var created []string
+	notExists := aws.String("attribute_not_exists(pk)")
+	for start := 0; start < len(steps); start += maxTransactItems {
+		chunk := steps[start:min(start+maxTransactItems, len(steps))]
+		items := make([]types.TransactWriteItem, len(chunk))
+		for i, st := range chunk {
+			items[i] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists}}
+		}
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			for _, st := range chunk {
+				created = append(created, st.Name)
+			}
+			continue
+		}
+		if cancelledAt(err) == nil {
+			return created, mapErr("put steps", err)
+		}
+		for _, st := range chunk {
+			_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists})
+			if err != nil {
+				if isConflict(mapErr("", err)) {
+					continue
+				}
+				return created, mapErr("put step "+st.Name, err)
+			}
+			created = append(created, st.Name)
+		}
+	}
+	return created, nil
+}
+
+// GetStep reads one step (strongly consistent); workflow.ErrNotFound when missing.
+func (s *Store) GetStep(ctx context.Context, taskUUID, name string) (*workflow.Step, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, mapErr("get step", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("get step %s/%s: %w", taskUUID, name, workflow.ErrNotFound)
+	}
+	return decodeStep(out.Item)
+}
+
+// GetSteps reads the named steps of a task (strongly consistent). Missing
+// steps are absent from the result map.
+func (s *Store) GetSteps(ctx context.Context, taskUUID string, names []string) (map[string]*workflow.Step, error) {
+	out := make(map[string]*workflow.Step, len(names))
+	for start := 0; start < len(names); start += 100 {
+		var keys []map[string]types.AttributeValue
+		for _, n := range names[start:min(start+100, len(names))] {
+			keys = append(keys, key(taskPK(taskUUID), stepSK(n)))
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, mapErr("get steps", err)
+			}
+			for _, it := range res.Responses[s.table] {
+				st, err := decodeStep(it)
+				if err != nil {
+					return nil, err
+				}
+				out[st.Name] = st
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(1<<min(attempt, 6)) * 5 * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// ListSteps reads every step of a task, ordered by name.
+func (s *Store) ListSteps(ctx context.Context, taskUUID string) ([]*workflow.Step, error) {
+	var steps []*workflow.Step
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :s)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(taskPK(taskUUID)), ":s": str("S#")},
+		ConsistentRead:            aws.Bool(true),
+	}
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, mapErr("list steps", err)
+		}
+		for _, it := range out.Items {
+			st, err := decodeStep(it)
+			if err != nil {
+				return nil, err
+			}
+			steps = append(steps, st)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	sort.Slice(steps, func(i, j int) bool { return steps[i].Name < steps[j].Name })
+	return steps, nil
+}
+
+// SatisfyDependency records that parent has completed on child's item (a set
+// add, so redelivery is harmless) and returns the child as it now is. It
+// returns workflow.ErrNotFound when the child was not created.
+func (s *Store) SatisfyDependency(ctx context.Context, taskUUID, child, parent string) (*workflow.Step, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
+		UpdateExpression:          aws.String("ADD done :p"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberSS{Value: []string{parent}}},
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err != nil {
+		if e := mapErr("", err); isConflict(e) {
+			return nil, fmt.Errorf("satisfy %s: %w", child, workflow.ErrNotFound)
+		}
+		return nil, mapErr("satisfy "+child, err)
+	}
+	return decodeStep(out.Attributes)
+}
+
+// StepChange is a guarded change of a step's state.
+type StepChange struct {
+	From        []statemachine.StepState // the step must be in one of these
+	Attempts    int                      // and have exactly this many attempts (-1: any)
+	To          statemachine.StepState
+	Transitions []workflow.Transition
+	At          time.Time
+	// SetAttempts, when >= 0, sets the attempt counter (claim: +1; reset: 0).
+	SetAttempts int
+	// SweepAt schedules the sweeper to look at the step then; zero removes it.
+	SweepAt time.Time
+	// Optional fields written with the change.
+	WorkerID    string
+	Result      json.RawMessage
+	ResultRef   *protocol.PayloadRef
+	Error       *protocol.StepError
+	NextRetryAt *time.Time
+	// DecrementTask also decrements the task's unfinished counter in the
+	// same transaction (the step reached complete or resolved_manually).
+	DecrementTask bool
+	// TaskUnfinishedDelta adds steps created with this change (a decision's
+	// or batch's new steps) to the task's counters in the same transaction.
+	TaskUnfinishedDelta int
+}
+
+func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.UpdateItemInput {
+	set := "SET st = :to, history = list_append(history, :tr), updated_at = :now"
+	var remove []string
+	vals := map[string]types.AttributeValue{
+		":to": str(string(c.To)), ":tr": transitionsAttr(c.Transitions), ":now": timeAttr(c.At),
+	}
+	conds := make([]string, 0, len(c.From))
+	for i, f := range c.From {
+		p := fmt.Sprintf(":f%d", i)
+		vals[p] = str(string(f))
+		conds = append(conds, "st = "+p)
+	}
+	cond := "(" + joinOr(conds) + ")"
+	if c.Attempts >= 0 {
+		cond += " AND attempts = :a"
+		vals[":a"] = num(int64(c.Attempts))
+	}
+	if c.SetAttempts >= 0 {
+		set += ", attempts = :sa"
+		vals[":sa"] = num(int64(c.SetAttempts))
+	}
+	switch c.To {
+	case statemachine.StepEnqueued:
+		set += ", enqueued_at = :now"
+	case statemachine.StepInProgress:
+		set += ", claimed_at = :now, last_attempted_at = :now"
+	case statemachine.StepComplete, statemachine.StepResolvedManually:
+		set += ", completed_at = :now"
+	case statemachine.StepError, statemachine.StepWaitingForRetry:
+		set += ", last_failure_at = :now"
+	}
+	if c.WorkerID != "" {
+		set += ", worker_id = :w"
+		vals[":w"] = str(c.WorkerID)
+	}
+	if len(c.Result) > 0 {
+		set += ", #res = :res"
+		vals[":res"] = str(string(c.Result))
+	}
+	if c.ResultRef != nil {
+		set += ", result_ref = :rref"
+		vals[":rref"] = refAttr(c.ResultRef)
+	}
+	if c.Error != nil {
+		set += ", #err = :err"
+		vals[":err"] = errorAttr(c.Error)
+	} else if c.To == statemachine.StepComplete {
+		remove = append(remove, "#err")
+	}
+	if c.NextRetryAt != nil {
+		set += ", next_retry_at = :nr"
+		vals[":nr"] = timeAttr(*c.NextRetryAt)
+	} else {
+		remove = append(remove, "next_retry_at")
+	}
+	if !c.SweepAt.IsZero() {
+		set += ", sweep_shard = :shard, sweep_at = :due"
+		vals[":shard"] = sweepShard(taskPK(taskUUID), stepSK(name))
+		vals[":due"] = sweepAt(c.SweepAt)
+	} else {
+		remove = append(remove, "sweep_shard", "sweep_at")
+	}
+	expr := set
+	if len(remove) > 0 {
+		expr += " REMOVE " + joinComma(remove)
+	}
+	names := map[string]string{}
+	if len(c.Result) > 0 {
+		names["#res"] = aResult
+	}
+	if c.Error != nil || c.To == statemachine.StepComplete {
+		names["#err"] = aError
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+	}
+	if len(names) > 0 {
+		in.ExpressionAttributeNames = names
+	}
+	return in
+}
+
+// TransitionStep applies a guarded change to a step and returns the step as
+// it now is. It returns workflow.ErrConflict when the step is not in one of
+// c.From with c.Attempts attempts (a duplicate or stale message), and
+// workflow.ErrNotFound when the step does not exist.
+func (s *Store) TransitionStep(ctx context.Context, taskUUID, name string, c StepChange) (*workflow.Step, error) {
+	in := s.stepChangeUpdate(taskUUID, name, c)
+	op := fmt.Sprintf("step %s %v->%s", name, c.From, c.To)
+	if !c.DecrementTask {
+		in.ReturnValues = types.ReturnValueAllNew
+		out, err := s.db.UpdateItem(ctx, in)
+		if err != nil {
+			return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(op, err))
+		}
+		return decodeStep(out.Attributes)
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: in.Key, UpdateExpression: in.UpdateExpression,
+			ConditionExpression: in.ConditionExpression, ExpressionAttributeValues: in.ExpressionAttributeValues,
+			ExpressionAttributeNames: in.ExpressionAttributeNames}},
+		{Update: &types.Update{TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
+			UpdateExpression: aws.String("SET unfinished = unfinished + :delta, steps_total = steps_total + :created, rev = rev + :one, updated_at = :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":now": timeAttr(c.At),
+				":delta": num(int64(c.TaskUnfinishedDelta - 1)), ":created": num(int64(c.TaskUnfinishedDelta))}}},
+	}})
+	if err != nil {
+		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(op, err))
+	}
+	return nil, nil //nolint:nilnil // transactions return no item; callers that need it read it
+}
+
+// explainStepFailure turns a conflict on a missing step into ErrNotFound.
+func (s *Store) explainStepFailure(ctx context.Context, taskUUID, name string, err error) error {
+	if !isConflict(err) {
+		return err
+	}
+	if _, gerr := s.GetStep(ctx, taskUUID, name); gerr != nil {
+		return gerr
+	}
+	return err
+}
+
+// Reschedule moves a step's sweep time while it is still in state with the
+// given attempts; workflow.ErrConflict when it moved on.
+func (s *Store) Reschedule(ctx context.Context, taskUUID, name string, state statemachine.StepState, attempts int, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)),
+		UpdateExpression:    aws.String("SET sweep_shard = :shard, sweep_at = :due"),
+		ConditionExpression: aws.String("st = :st AND attempts = :a"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":shard": sweepShard(taskPK(taskUUID), stepSK(name)),
+			":due": sweepAt(at), ":st": str(string(state)), ":a": num(int64(attempts))},
+	})
+	return mapErr("reschedule "+name, err)
+}
+
+// SaveCheckpoint stores a batch worker's checkpoint while it is in progress
+// on the given attempt; workflow.ErrConflict when it no longer is.
+func (s *Store) SaveCheckpoint(ctx context.Context, taskUUID, name string, attempt int, checkpoint json.RawMessage, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)),
+		UpdateExpression:          aws.String("SET checkpoint = :c, updated_at = :now"),
+		ConditionExpression:       aws.String("st = :ip AND attempts = :a"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(string(checkpoint)), ":now": timeAttr(now), ":ip": str(string(statemachine.StepInProgress)), ":a": num(int64(attempt))},
+	})
+	return mapErr("save checkpoint "+name, err)
+}
+
+// DueItem is an item the sweeper should look at.
+type DueItem struct {
+	TaskUUID string
+	StepName string // "" for a task
+	State    string
+	Attempts int
+	DueAt    string
+}
+
+// Due lists items whose sweep time has passed, across all sweep shards.
+func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, error) {
+	var items []DueItem
+	for shard := 0; shard < SweepShards && len(items) < limit; shard++ {
+		in := &dynamodb.QueryInput{
+			TableName: &s.table, IndexName: aws.String(resources.IndexSweep),
+			KeyConditionExpression: aws.String("sweep_shard = :s AND sweep_at <= :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":s": str(fmt.Sprintf("SW#%d", shard)), ":now": sweepAt(now),
+			},
+			Limit: aws.Int32(int32(limit - len(items))),
+		}
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, mapErr("query due items", err)
+		}
+		for _, it := range out.Items {
+			d := DueItem{TaskUUID: getS(it, "task_uuid"), State: getS(it, aState), Attempts: int(getN(it, aAttempts)), DueAt: getS(it, resources.AttrSweepAt)}
+			if getS(it, aKind) == "step" {
+				d.StepName = getS(it, "name")
+			}
+			items = append(items, d)
+		}
+	}
+	return items, nil
+}
+
+func joinOr(ss []string) string    { return join(ss, " OR ") }
+func joinComma(ss []string) string { return join(ss, ", ") }
+
+func join(ss []string, sep string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += sep
+		}
+		out += s
+	}
+	return out
+}

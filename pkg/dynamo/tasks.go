@@ -1,0 +1,230 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// MaxContextBytes is the largest task context the store accepts; the context
+// item must stay under DynamoDB's 400 KB item limit.
+const MaxContextBytes = 256 * 1024
+
+// StartRecoveryAfter is how long a task may stay pending before the sweeper
+// starts it (the intake that created it crashed before starting it).
+const StartRecoveryAfter = time.Minute
+
+// CreateTask writes a new task, its context, its identity (when it has an
+// identity hash) and its initial steps. The task, context and identity are
+// one transaction; steps join it when they fit, otherwise they are written
+// right after (idempotently, see PutSteps) and the engine's start of the task
+// re-creates any that are missing. It returns workflow.ErrDuplicateTask when
+// the identity exists and workflow.ErrTooLarge for an oversized context.
+func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workflow.Step) error {
+	if len(t.Context) > MaxContextBytes {
+		return fmt.Errorf("create task: context is %d bytes, limit %d: %w", len(t.Context), MaxContextBytes, workflow.ErrTooLarge)
+	}
+	notExists := aws.String("attribute_not_exists(pk)")
+	var items []types.TransactWriteItem
+	if t.IdentityHash != "" {
+		id := key("ID#"+t.IdentityHash, "ID")
+		id["task_uuid"] = str(t.UUID)
+		id["created_at"] = timeAttr(t.CreatedAt)
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: id, ConditionExpression: notExists}})
+	}
+	ti := taskItem(t)
+	if t.State == statemachine.TaskPending {
+		ti[resources.AttrSweepShard] = sweepShard(taskPK(t.UUID), skTask)
+		ti[resources.AttrSweepAt] = sweepAt(t.CreatedAt.Add(StartRecoveryAfter))
+	}
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
+	ci := key(taskPK(t.UUID), skContext)
+	ci[aKind] = str("context")
+	ctxJSON := t.Context
+	if len(ctxJSON) == 0 {
+		ctxJSON = json.RawMessage("{}")
+	}
+	ci[aData] = str(string(ctxJSON))
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci}})
+	inline := len(items)+len(steps) <= maxTransactItems
+	if inline {
+		for _, st := range steps {
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(t.UUID, st), ConditionExpression: notExists}})
+		}
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err != nil {
+		if failed := cancelledAt(err); t.IdentityHash != "" && len(failed) > 0 && failed[0] {
+			return fmt.Errorf("create task: %w", workflow.ErrDuplicateTask)
+		}
+		return mapErr("create task", err)
+	}
+	if !inline {
+		if _, err := s.PutSteps(ctx, t.UUID, steps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LookupIdentity returns the UUID of the task holding an identity hash, or
+// workflow.ErrNotFound.
+func (s *Store) LookupIdentity(ctx context.Context, hash string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key("ID#"+hash, "ID"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", mapErr("lookup identity", err)
+	}
+	if out.Item == nil {
+		return "", fmt.Errorf("lookup identity: %w", workflow.ErrNotFound)
+	}
+	return getS(out.Item, "task_uuid"), nil
+}
+
+// GetTask reads a task (strongly consistent), without its context. It returns
+// workflow.ErrNotFound when the task does not exist.
+func (s *Store) GetTask(ctx context.Context, taskUUID string) (*workflow.Task, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(taskPK(taskUUID), skTask), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, mapErr("get task", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("get task %s: %w", taskUUID, workflow.ErrNotFound)
+	}
+	return decodeTask(out.Item)
+}
+
+// GetContext reads a task's context. The context never changes after
+// creation, so an eventually consistent read is enough once the task exists.
+func (s *Store) GetContext(ctx context.Context, taskUUID string) (json.RawMessage, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(taskPK(taskUUID), skContext), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, mapErr("get context", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("get context %s: %w", taskUUID, workflow.ErrNotFound)
+	}
+	return json.RawMessage(getS(out.Item, aData)), nil
+}
+
+// TaskChange is a guarded change of a task's state.
+type TaskChange struct {
+	From        statemachine.TaskState
+	To          statemachine.TaskState
+	Transitions []workflow.Transition
+	At          time.Time
+	// RequireUnfinished, when set, also requires the unfinished counter to
+	// equal this value (used to complete a task only when no step is left).
+	RequireUnfinished *int
+	// AddUnfinished adjusts the unfinished and total step counters (steps created).
+	AddUnfinished int
+}
+
+// TransitionTask applies a guarded state change to a task. It returns
+// workflow.ErrConflict when the task is not in change.From (or the counter
+// guard fails).
+func (s *Store) TransitionTask(ctx context.Context, taskUUID string, c TaskChange) (*workflow.Task, error) {
+	in := s.taskChangeUpdate(taskUUID, c)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
+	if err != nil {
+		return nil, mapErr(fmt.Sprintf("task %s %s->%s", taskUUID, c.From, c.To), err)
+	}
+	return decodeTask(out.Attributes)
+}
+
+func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.UpdateItemInput {
+	set := "SET st = :to, rev = rev + :one, updated_at = :now, history = list_append(history, :tr)"
+	vals := map[string]types.AttributeValue{
+		":to": str(string(c.To)), ":from": str(string(c.From)), ":one": num(1),
+		":now": timeAttr(c.At), ":tr": transitionsAttr(c.Transitions),
+	}
+	cond := "st = :from"
+	if c.To.Terminal() {
+		set += ", completed_at = :now"
+	}
+	if c.AddUnfinished != 0 {
+		set += ", unfinished = unfinished + :add, steps_total = steps_total + :add"
+		vals[":add"] = num(int64(c.AddUnfinished))
+	}
+	if c.RequireUnfinished != nil {
+		cond += " AND unfinished = :unf"
+		vals[":unf"] = num(int64(*c.RequireUnfinished))
+	}
+	remove := ""
+	if c.From == statemachine.TaskPending {
+		remove = " REMOVE sweep_shard, sweep_at"
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
+		UpdateExpression:          aws.String(set + remove),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+	}
+}
+
+// SetPaused sets or clears a task's paused flag; it returns
+// workflow.ErrNotFound when the task does not exist.
+func (s *Store) SetPaused(ctx context.Context, taskUUID string, paused bool, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
+		UpdateExpression:          aws.String("SET paused = :p, rev = rev + :one, updated_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": boolean(paused), ":one": num(1), ":now": timeAttr(now)},
+	})
+	if err != nil {
+		if e := mapErr("set paused", err); isConflict(e) {
+			return fmt.Errorf("set paused %s: %w", taskUUID, workflow.ErrNotFound)
+		}
+		return mapErr("set paused", err)
+	}
+	return nil
+}
+
+// TaskPage is one page of a task listing.
+type TaskPage struct {
+	Tasks  []*workflow.Task
+	Cursor string // opaque; "" when there are no more
+}
+
+// ListTasksByNamespace lists tasks of a namespace, newest first.
+func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limit int, cursor string) (*TaskPage, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(resources.IndexByNamespace),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("NS#" + namespace)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, mapErr("list tasks", err)
+	}
+	page := &TaskPage{}
+	for _, it := range out.Items {
+		t, err := decodeTask(it)
+		if err != nil {
+			return nil, err
+		}
+		page.Tasks = append(page.Tasks, t)
+	}
+	if len(out.LastEvaluatedKey) > 0 {
+		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}

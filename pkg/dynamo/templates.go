@@ -1,0 +1,151 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+func templatePK(namespace, name string) string { return "TPL#" + namespace + "/" + name }
+
+// TemplateRecord is a registered template version.
+type TemplateRecord struct {
+	Namespace, Name, Version string
+	Body                     []byte // the template as JSON
+	Hash                     string
+}
+
+// PutTemplate registers a template version. Registering the same body again
+// is a no-op; a different body under an existing version returns
+// workflow.ErrConflict (versions are immutable: tasks pin them).
+func (s *Store) PutTemplate(ctx context.Context, namespace, name, version string, body []byte) error {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	item := key(templatePK(namespace, name), "V#"+version)
+	item[aKind] = str("template")
+	item["namespace"] = str(namespace)
+	item["name"] = str(name)
+	item["version"] = str(version)
+	item["body"] = str(string(body))
+	item["hash"] = str(hash)
+	item["gsi1pk"] = str("TEMPLATES")
+	item["gsi1sk"] = str(namespace + "/" + name + "/" + version)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #h = :h"),
+		ExpressionAttributeNames:  map[string]string{"#h": "hash"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(hash)},
+	})
+	if err != nil {
+		return mapErr(fmt.Sprintf("register template %s/%s:%s (a different body is registered under this version; bump the version)", namespace, name, version), err)
+	}
+	return nil
+}
+
+// GetTemplate reads a registered template version; workflow.ErrNotFound when missing.
+func (s *Store) GetTemplate(ctx context.Context, namespace, name, version string) (*TemplateRecord, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(templatePK(namespace, name), "V#"+version)})
+	if err != nil {
+		return nil, mapErr("get template", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("template %s/%s:%s: %w", namespace, name, version, workflow.ErrNotFound)
+	}
+	return templateRecord(out.Item), nil
+}
+
+// ListTemplates lists every registered template version, ordered by namespace, name, version.
+func (s *Store) ListTemplates(ctx context.Context) ([]*TemplateRecord, error) {
+	var recs []*TemplateRecord
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("TEMPLATES")},
+	}
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, mapErr("list templates", err)
+		}
+		for _, it := range out.Items {
+			recs = append(recs, templateRecord(it))
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return recs, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// LatestTemplateVersion returns the highest registered version of a template
+// (semantic version order); workflow.ErrNotFound when none is registered.
+func (s *Store) LatestTemplateVersion(ctx context.Context, namespace, name string) (string, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :p AND begins_with(sk, :v)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(templatePK(namespace, name)), ":v": str("V#")},
+		ProjectionExpression:      aws.String("version"),
+	})
+	if err != nil {
+		return "", mapErr("latest template version", err)
+	}
+	best := ""
+	for _, it := range out.Items {
+		v := getS(it, "version")
+		if best == "" || compareVersions(v, best) > 0 {
+			best = v
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("template %s/%s: %w", namespace, name, workflow.ErrNotFound)
+	}
+	return best, nil
+}
+
+func templateRecord(it map[string]types.AttributeValue) *TemplateRecord {
+	return &TemplateRecord{Namespace: getS(it, "namespace"), Name: getS(it, "name"), Version: getS(it, "version"),
+		Body: []byte(getS(it, "body")), Hash: getS(it, "hash")}
+}
+
+// compareVersions compares dotted numeric versions; non-numeric parts compare as strings.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y string
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if len(x) != len(y) && isDigits(x) && isDigits(y) {
+			if len(x) < len(y) {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+var _ = workflow.ErrNotFound

@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// TaskRequest is the body of POST /v1/tasks, with Tasker Core's fields.
+type TaskRequest struct {
+	Name                string          `json:"name"`
+	Namespace           string          `json:"namespace"`
+	Version             string          `json:"version,omitempty"`
+	Context             json.RawMessage `json:"context,omitempty"`
+	Initiator           string          `json:"initiator,omitempty"`
+	SourceSystem        string          `json:"source_system,omitempty"`
+	Reason              string          `json:"reason,omitempty"`
+	Tags                []string        `json:"tags,omitempty"`
+	Priority            *int            `json:"priority,omitempty"`
+	CorrelationID       string          `json:"correlation_id,omitempty"`
+	ParentCorrelationID string          `json:"parent_correlation_id,omitempty"`
+	IdempotencyKey      string          `json:"idempotency_key,omitempty"`
+	RequestedAt         string          `json:"requested_at,omitempty"`
+	Options             json.RawMessage `json:"options,omitempty"`
+}
+
+// InvalidRequestError names the request field that is wrong and why. Callers
+// answer it with 400.
+type InvalidRequestError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidRequestError) Error() string { return e.Field + ": " + e.Reason }
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidRequestError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Limits on request fields.
+const (
+	maxReasonLen = 500
+	maxTags      = 50
+	maxTagLen    = 128
+)
+
+func (r *TaskRequest) validate() error {
+	if r.Namespace == "" {
+		return invalid("namespace", "required")
+	}
+	if r.Name == "" {
+		return invalid("name", "required")
+	}
+	if len(r.Reason) > maxReasonLen {
+		return invalid("reason", "at most %d characters", maxReasonLen)
+	}
+	if len(r.Tags) > maxTags {
+		return invalid("tags", "at most %d tags", maxTags)
+	}
+	for i, t := range r.Tags {
+		if len(t) > maxTagLen {
+			return invalid(fmt.Sprintf("tags[%d]", i), "at most %d characters", maxTagLen)
+		}
+	}
+	if r.Priority != nil && (*r.Priority < -100 || *r.Priority > 100) {
+		return invalid("priority", "must be between -100 and 100, got %d", *r.Priority)
+	}
+	for field, v := range map[string]string{"correlation_id": r.CorrelationID, "parent_correlation_id": r.ParentCorrelationID} {
+		if v != "" {
+			if _, err := uuid.Parse(v); err != nil {
+				return invalid(field, "must be a UUID")
+			}
+		}
+	}
+	if len(r.IdempotencyKey) > 255 {
+		return invalid("idempotency_key", "at most 255 characters")
+	}
+	if len(r.Context) > 0 {
+		trimmed := bytes.TrimSpace(r.Context)
+		if !bytes.Equal(trimmed, []byte("null")) && (len(trimmed) == 0 || trimmed[0] != '{') {
+			return invalid("context", "must be a JSON object")
+		}
+	}
+	return nil
+}
+
+// CreateTask validates a request against its template, creates the task with
+// its initial steps and starts it (enqueues the root steps). If starting
+// fails after the task was stored, the task stays pending and the sweeper
+// starts it later; CreateTask still returns the task.
+//
+// Errors: *InvalidRequestError (bad field), *template.ContextError (context
+// violates the template's input_schema), ErrTemplateNotFound,
+// workflow.ErrDuplicateTask (identity exists), workflow.ErrTooLarge.
+func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Task, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	version := req.Version
+	if version == "" {
+		v, err := e.store.LatestTemplateVersion(ctx, req.Namespace, req.Name)
+		if err != nil {
+			if errors.Is(err, workflow.ErrNotFound) {
+				return nil, fmt.Errorf("%s/%s: %w", req.Namespace, req.Name, ErrTemplateNotFound)
+			}
+			return nil, err
+		}
+		version = v
+	}
+	tpl, err := e.Template(ctx, req.Namespace, req.Name, version)
+	if err != nil {
+		return nil, err
+	}
+	taskCtx := normalizeContext(req.Context)
+	if err := tpl.ValidateContext(taskCtx); err != nil {
+		return nil, err
+	}
+	hash, err := identityHash(tpl, req, taskCtx)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	t := &workflow.Task{
+		UUID: e.cfg.NewID(), Namespace: tpl.Namespace, Name: tpl.Name, Version: tpl.Version,
+		State: statemachine.TaskPending, Rev: 1, Context: taskCtx,
+		Initiator: orDefault(req.Initiator, "system"), SourceSystem: orDefault(req.SourceSystem, "api"),
+		Reason: req.Reason, Tags: req.Tags, CorrelationID: req.CorrelationID,
+		ParentCorrelationID: req.ParentCorrelationID, IdempotencyKey: req.IdempotencyKey, IdentityHash: hash,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if req.Priority != nil {
+		t.Priority = *req.Priority
+	}
+	if t.CorrelationID == "" {
+		t.CorrelationID = e.cfg.NewID()
+	}
+	steps := e.initialSteps(t, tpl, now)
+	t.Unfinished, t.StepsTotal = len(steps), len(steps)
+	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
+		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}
+	if err := e.store.CreateTask(ctx, t, steps); err != nil {
+		return nil, err
+	}
+	e.contexts.put(t.UUID, taskCtx)
+	e.notify(Event{TaskUUID: t.UUID, State: string(t.State), At: now})
+	started, err := e.startTask(ctx, t, tpl, steps)
+	if err != nil {
+		e.log.WarnContext(ctx, "task created but not started; the sweeper will start it",
+			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
+		return t, nil
+	}
+	return started, nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func normalizeContext(c json.RawMessage) json.RawMessage {
+	trimmed := bytes.TrimSpace(c)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(trimmed)
+}
+
+// newStep builds a pending step for a template step.
+func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps []string, now time.Time) *workflow.Step {
+	return &workflow.Step{
+		TaskUUID: t.UUID, UUID: e.cfg.NewID(), Name: name, TemplateStep: ts.Name, Handler: ts.Handler,
+		Type: string(ts.Type), State: statemachine.StepPending, MaxAttempts: ts.Retry.MaxAttempts,
+		Retryable: ts.Retry.Retryable, TimeoutSecs: ts.TimeoutSeconds, Dependencies: deps, CreatedAt: now,
+		History: []workflow.Transition{{From: "", To: string(statemachine.StepPending), Event: "create", At: now,
+			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}},
+	}
+}
+
+func (e *Engine) initialSteps(t *workflow.Task, tpl *template.Template, now time.Time) []*workflow.Step {
+	initial := tpl.InitialSteps()
+	in := make(map[string]bool, len(initial))
+	for _, n := range initial {
+		in[n] = true
+	}
+	steps := make([]*workflow.Step, 0, len(initial))
+	for _, n := range initial {
+		ts, _ := tpl.Step(n)
+		deps := ts.Dependencies
+		if ts.Type == template.StepDeferredConvergence {
+			deps = intersect(deps, in)
+		}
+		steps = append(steps, e.newStep(t, ts, n, deps, now))
+	}
+	return steps
+}
+
+func intersect(names []string, set map[string]bool) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// identityHash computes the task's deduplication identity: SHA-256 over the
+// template identity and either the canonical context (strict) or the
+// idempotency key (caller_provided, or any request carrying a key). An empty
+// hash means no deduplication (always_unique).
+func identityHash(tpl *template.Template, req TaskRequest, ctxJSON json.RawMessage) (string, error) {
+	strategy := tpl.IdentityStrategy
+	if strategy == "" {
+		strategy = "strict"
+	}
+	h := sha256.New()
+	h.Write([]byte(tpl.Namespace + "\x00" + tpl.Name + "\x00" + tpl.Version + "\x00"))
+	switch {
+	case req.IdempotencyKey != "":
+		h.Write([]byte("key\x00" + req.IdempotencyKey))
+	case strategy == "caller_provided":
+		return "", invalid("idempotency_key", "required: template %s uses identity strategy caller_provided", tpl.Key())
+	case strategy == "always_unique":
+		return "", nil
+	default:
+		canon, err := canonicalJSON(ctxJSON)
+		if err != nil {
+			return "", invalid("context", "%v", err)
+		}
+		h.Write([]byte("ctx\x00"))
+		h.Write(canon)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// canonicalJSON re-encodes JSON with object keys sorted recursively and
+// numbers kept in their literal form, so equal contexts hash equally.
+func canonicalJSON(in json.RawMessage) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	writeCanonical(&b, v)
+	return []byte(b.String()), nil
+}
+
+func writeCanonical(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			kb, _ := json.Marshal(k)
+			b.Write(kb)
+			b.WriteByte(':')
+			writeCanonical(b, x[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCanonical(b, e)
+		}
+		b.WriteByte(']')
+	case json.Number:
+		b.WriteString(x.String())
+	default:
+		vb, _ := json.Marshal(x)
+		b.Write(vb)
+	}
+}

@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// taskRun bundles what the engine needs while working on one task.
+type taskRun struct {
+	task *workflow.Task
+	tpl  *template.Template
+}
+
+func (e *Engine) loadRun(ctx context.Context, taskUUID string) (*taskRun, error) {
+	t, err := e.store.GetTask(ctx, taskUUID)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := e.taskTemplate(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &taskRun{task: t, tpl: tpl}, nil
+}
+
+// accepting reports whether the task may start new steps.
+func (r *taskRun) accepting() bool {
+	return !r.task.Paused && !r.task.State.Terminal() && r.task.State != statemachine.TaskBlockedByFailures
+}
+
+// enqueueSteps moves each step from its current state to enqueued (pending:
+// enqueue; waiting_for_retry: retry then enqueue) and sends one message per
+// step to the namespace's step queue. A step that another delivery already
+// enqueued for the same attempt gets its message sent again (duplicates are
+// harmless: the worker's claim is guarded); a step that moved on is skipped.
+// known holds parent results already in hand.
+func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workflow.Step, known map[string]json.RawMessage) error {
+	now := e.now()
+	var msgs []sqsqueue.Message
+	for _, s := range steps {
+		evs := []statemachine.StepEvent{statemachine.StepEvEnqueue}
+		if s.State == statemachine.StepWaitingForRetry {
+			evs = []statemachine.StepEvent{statemachine.StepEvRetry, statemachine.StepEvEnqueue}
+		}
+		trs, err := e.stepTransitions(run, s.State, s.Attempts+1, now, "", evs...)
+		if err != nil {
+			return err
+		}
+		updated, err := e.store.TransitionStep(ctx, run.task.UUID, s.Name, dynamo.StepChange{
+			From: []statemachine.StepState{s.State}, Attempts: s.Attempts, To: statemachine.StepEnqueued,
+			SetAttempts: -1, At: now, Transitions: trs, SweepAt: now.Add(e.cfg.EnqueueResendAfter),
+		})
+		if err != nil {
+			if !errors.Is(err, workflow.ErrConflict) {
+				return err
+			}
+			cur, gerr := e.store.GetStep(ctx, run.task.UUID, s.Name)
+			if gerr != nil {
+				return gerr
+			}
+			if cur.State != statemachine.StepEnqueued || cur.Attempts != s.Attempts {
+				continue
+			}
+			updated = cur
+		}
+		m, err := e.stepMessage(ctx, run, updated, known)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+		e.notify(Event{TaskUUID: run.task.UUID, StepName: s.Name, State: string(statemachine.StepEnqueued), Attempt: s.Attempts + 1, At: now})
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return e.queue.SendBatch(ctx, e.cfg.Names.StepQueue(run.task.Namespace), msgs)
+}
+
+// stepTransitions builds the transition records for applying evs in order
+// from state from, checking each hop against the step state machine.
+func (e *Engine) stepTransitions(run *taskRun, from statemachine.StepState, attempt int, at time.Time, reason string, evs ...statemachine.StepEvent) ([]workflow.Transition, error) {
+	trs := make([]workflow.Transition, 0, len(evs))
+	cur := from
+	for _, ev := range evs {
+		next, err := statemachine.NextStep(cur, ev)
+		if err != nil {
+			return nil, err
+		}
+		trs = append(trs, workflow.Transition{From: string(cur), To: string(next), Event: string(ev), Attempt: attempt,
+			At: at, Processor: e.cfg.Processor, CorrelationID: run.task.CorrelationID, Reason: reason})
+		cur = next
+	}
+	return trs, nil
+}
+
+func (e *Engine) taskTransitions(t *workflow.Task, at time.Time, reason string, evs ...statemachine.TaskEvent) ([]workflow.Transition, statemachine.TaskState, error) {
+	trs := make([]workflow.Transition, 0, len(evs))
+	cur := t.State
+	for _, ev := range evs {
+		next, err := statemachine.NextTask(cur, ev)
+		if err != nil {
+			return nil, cur, err
+		}
+		trs = append(trs, workflow.Transition{From: string(cur), To: string(next), Event: string(ev), At: at,
+			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID, Reason: reason})
+		cur = next
+	}
+	return trs, cur, nil
+}
+
+// stepMessage builds the message for an enqueued step: task context, handler
+// configuration, direct parents' results and run-time inputs; stored out of
+// line when too large to travel inline.
+func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step, known map[string]json.RawMessage) (sqsqueue.Message, error) {
+	ts, ok := run.tpl.Step(s.TemplateStep)
+	if !ok {
+		return sqsqueue.Message{}, fmt.Errorf("step %s: template step %q not in %s", s.Name, s.TemplateStep, run.tpl.Key())
+	}
+	taskCtx, err := e.taskContext(ctx, run.task.UUID)
+	if err != nil {
+		return sqsqueue.Message{}, err
+	}
+	parents, err := e.parentResults(ctx, run.task.UUID, s.Dependencies, known)
+	if err != nil {
+		return sqsqueue.Message{}, err
+	}
+	var cfg json.RawMessage
+	if len(ts.Initialization) > 0 {
+		if cfg, err = json.Marshal(ts.Initialization); err != nil {
+			return sqsqueue.Message{}, fmt.Errorf("step %s config: %w", s.Name, err)
+		}
+	}
+	timeout := s.TimeoutSecs
+	if timeout == 0 {
+		timeout = int(dynamo.DefaultStepTimeout / time.Second)
+	}
+	m := protocol.StepMessage{
+		V: protocol.Version, TaskUUID: run.task.UUID, StepUUID: s.UUID, StepName: s.Name,
+		Namespace: run.task.Namespace, TaskName: run.task.Name, TaskVersion: run.task.Version,
+		Handler: s.Handler, StepType: s.Type, Attempt: s.Attempts + 1, MaxAttempts: s.MaxAttempts,
+		TimeoutSecs: timeout, CorrelationID: run.task.CorrelationID, EnqueuedAt: e.now(),
+		StepPayload: protocol.StepPayload{Context: taskCtx, Config: cfg, Parents: parents, Inputs: s.Inputs, Checkpoint: s.Checkpoint},
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return sqsqueue.Message{}, fmt.Errorf("step %s message: %w", s.Name, err)
+	}
+	if len(body) > protocol.MaxInlineBytes {
+		payload, err := json.Marshal(m.StepPayload)
+		if err != nil {
+			return sqsqueue.Message{}, err
+		}
+		ref, err := e.store.SavePayload(ctx, run.task.UUID, fmt.Sprintf("%s#%d#input", s.Name, m.Attempt), payload)
+		if err != nil {
+			return sqsqueue.Message{}, err
+		}
+		m.StepPayload = protocol.StepPayload{}
+		m.PayloadRef = ref
+		if body, err = json.Marshal(m); err != nil {
+			return sqsqueue.Message{}, err
+		}
+	}
+	return sqsqueue.Message{Body: body, CorrelationID: run.task.CorrelationID}, nil
+}
+
+// parentResults returns the results of the named steps, using known results
+// first and reading the rest.
+func (e *Engine) parentResults(ctx context.Context, taskUUID string, deps []string, known map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(deps))
+	var missing []string
+	for _, d := range deps {
+		if r, ok := known[d]; ok {
+			out[d] = r
+		} else {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	steps, err := e.store.GetSteps(ctx, taskUUID, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range missing {
+		s, ok := steps[d]
+		if !ok {
+			continue
+		}
+		r, err := e.stepResult(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		out[d] = r
+	}
+	return out, nil
+}
+
+// stepResult returns a step's result, loading it when stored out of line.
+func (e *Engine) stepResult(ctx context.Context, s *workflow.Step) (json.RawMessage, error) {
+	if s.ResultRef != nil {
+		b, err := e.store.LoadPayload(ctx, s.ResultRef)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	if len(s.Result) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	return s.Result, nil
+}

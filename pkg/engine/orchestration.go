@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// HandleOrchestration applies one orchestration message (start a task, retry
+// a step, re-drive a task). Messages about tasks or steps that moved on are
+// dropped.
+func (e *Engine) HandleOrchestration(ctx context.Context, m *protocol.OrchestrationMessage) error {
+	var err error
+	switch m.Kind {
+	case protocol.KindStartTask:
+		err = e.StartTask(ctx, m.TaskUUID)
+	case protocol.KindRetryStep:
+		err = e.retryStep(ctx, m.TaskUUID, m.StepName, m.Attempt)
+	case protocol.KindRedriveTask:
+		err = e.RedriveTask(ctx, m.TaskUUID)
+	}
+	if errors.Is(err, workflow.ErrNotFound) {
+		e.log.WarnContext(ctx, "orchestration message for missing task or step dropped", "task_uuid", m.TaskUUID, "kind", m.Kind, "step", m.StepName)
+		return nil
+	}
+	return err
+}
+
+// retryStep enqueues a step waiting for retry once its retry time has come.
+func (e *Engine) retryStep(ctx context.Context, taskUUID, stepName string, attempt int) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil {
+		return err
+	}
+	step, err := e.store.GetStep(ctx, taskUUID, stepName)
+	if err != nil {
+		return err
+	}
+	if step.State != statemachine.StepWaitingForRetry || step.Attempts != attempt {
+		return nil
+	}
+	if step.NextRetryAt != nil {
+		if wait := step.NextRetryAt.Sub(e.now()); wait > 50*time.Millisecond {
+			return e.sendRetry(ctx, run, step)
+		}
+	}
+	if !run.accepting() {
+		return nil // paused or finished: a re-drive picks it up
+	}
+	return e.enqueueSteps(ctx, run, []*workflow.Step{step}, nil)
+}
+
+// RedriveTask re-examines every step of a task and enqueues those that are
+// ready: pending steps whose dependencies are met and steps whose retry is
+// due. Operators' manual actions and resumes end with it. Its cost grows with
+// the size of the task, so the hot path never uses it.
+func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil {
+		return err
+	}
+	if !run.accepting() {
+		return nil
+	}
+	steps, err := e.store.ListSteps(ctx, taskUUID)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	var ready []*workflow.Step
+	for _, s := range steps {
+		switch {
+		case s.State == statemachine.StepPending && s.DependenciesMet():
+			ready = append(ready, s)
+		case s.State == statemachine.StepWaitingForRetry && (s.NextRetryAt == nil || !s.NextRetryAt.After(now)):
+			ready = append(ready, s)
+		}
+	}
+	if err := e.enqueueSteps(ctx, run, ready, nil); err != nil {
+		return err
+	}
+	return e.finalizeIfDone(ctx, taskUUID)
+}
+
+// SweepReport counts what one sweep did.
+type SweepReport struct {
+	Started   int // tasks left pending, started
+	Resent    int // enqueued steps whose message was sent again
+	TimedOut  int // in-progress steps past their deadline, failed as retryable
+	Retried   int // steps whose retry was due, enqueued
+	Errors    int
+	Examined  int
+	Truncated bool // more items were due than one sweep handles
+}
+
+// sweepBatch bounds the items one sweep handles.
+const sweepBatch = 500
+
+// Sweep handles everything whose time has come and that no message will
+// bring: tasks never started, lost step messages, steps stuck in progress
+// past their timeout (a crashed worker: failed as retryable, counted as an
+// attempt) and retries beyond SQS's 15-minute delay.
+func (e *Engine) Sweep(ctx context.Context) (SweepReport, error) {
+	var rep SweepReport
+	now := e.now()
+	due, err := e.store.Due(ctx, now, sweepBatch)
+	if err != nil {
+		return rep, err
+	}
+	rep.Examined = len(due)
+	rep.Truncated = len(due) == sweepBatch
+	for _, d := range due {
+		if err := e.sweepOne(ctx, d, now, &rep); err != nil && !errors.Is(err, workflow.ErrNotFound) {
+			rep.Errors++
+			e.log.WarnContext(ctx, "sweep item failed", "task_uuid", d.TaskUUID, "step", d.StepName, "state", d.State, "error", err)
+		}
+	}
+	return rep, nil
+}
+
+func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, rep *SweepReport) error {
+	if d.StepName == "" {
+		if d.State == string(statemachine.TaskPending) {
+			rep.Started++
+			return e.StartTask(ctx, d.TaskUUID)
+		}
+		return nil
+	}
+	run, err := e.loadRun(ctx, d.TaskUUID)
+	if err != nil {
+		return err
+	}
+	step, err := e.store.GetStep(ctx, d.TaskUUID, d.StepName)
+	if err != nil {
+		return err
+	}
+	switch step.State {
+	case statemachine.StepEnqueued:
+		rep.Resent++
+		if err := e.store.Reschedule(ctx, d.TaskUUID, step.Name, step.State, step.Attempts, now.Add(e.cfg.EnqueueResendAfter)); err != nil {
+			if errors.Is(err, workflow.ErrConflict) {
+				return nil
+			}
+			return err
+		}
+		if !run.accepting() {
+			return nil
+		}
+		return e.resend(ctx, run, step)
+	case statemachine.StepInProgress:
+		rep.TimedOut++
+		return e.applyFailure(ctx, run, step, step.Attempts, &protocol.StepError{
+			Message: "no result before the step's timeout: the worker crashed or is too slow", ErrorType: "timeout", Retryable: true})
+	case statemachine.StepWaitingForRetry:
+		rep.Retried++
+		return e.retryStep(ctx, d.TaskUUID, step.Name, step.Attempts)
+	}
+	return nil
+}
+
+// resend sends an enqueued step's message again.
+func (e *Engine) resend(ctx context.Context, run *taskRun, step *workflow.Step) error {
+	m, err := e.stepMessage(ctx, run, step, nil)
+	if err != nil {
+		return err
+	}
+	return e.queue.Send(ctx, e.cfg.Names.StepQueue(run.task.Namespace), m)
+}

@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// HandleResult applies one worker result. It is idempotent: a redelivered
+// result whose state change was already applied redoes only the follow-up
+// work (dependents, finalization); a stale result (another attempt, or a step
+// that moved on) is dropped. A result that cannot be applied because the
+// worker sent something invalid (a bad outcome) fails the step permanently
+// with the reason.
+func (e *Engine) HandleResult(ctx context.Context, msg *protocol.ResultMessage) error {
+	run, err := e.loadRun(ctx, msg.TaskUUID)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			e.log.WarnContext(ctx, "result for unknown task dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName)
+			return nil
+		}
+		return err
+	}
+	step, err := e.store.GetStep(ctx, msg.TaskUUID, msg.StepName)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			e.log.WarnContext(ctx, "result for unknown step dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName)
+			return nil
+		}
+		return err
+	}
+	if msg.StepUUID != "" && msg.StepUUID != step.UUID {
+		e.log.WarnContext(ctx, "result with mismatched step uuid dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName)
+		return nil
+	}
+	if step.Attempts != msg.Attempt {
+		e.log.InfoContext(ctx, "stale result dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName,
+			"attempt", msg.Attempt, "current_attempt", step.Attempts)
+		return nil
+	}
+	result := msg.Result
+	if msg.ResultRef != nil {
+		if result, err = e.store.LoadPayload(ctx, msg.ResultRef); err != nil {
+			return err
+		}
+	}
+	switch msg.Status {
+	case protocol.StatusSuccess:
+		return e.applySuccess(ctx, run, step, msg, result)
+	default:
+		return e.applyFailure(ctx, run, step, msg.Attempt, failureOf(msg))
+	}
+}
+
+func failureOf(msg *protocol.ResultMessage) *protocol.StepError {
+	f := *msg.Error
+	if msg.Status == protocol.StatusPermanentError {
+		f.Retryable = false
+	} else {
+		f.Retryable = true
+	}
+	return &f
+}
+
+// applySuccess completes a step: creates the steps its outcome asks for,
+// records the result, then propagates to dependents and finalizes the task.
+func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.Step, msg *protocol.ResultMessage, result json.RawMessage) error {
+	ts, ok := run.tpl.Step(step.TemplateStep)
+	if !ok {
+		return fmt.Errorf("step %s: template step %q not in %s", step.Name, step.TemplateStep, run.tpl.Key())
+	}
+	plan, perr := e.planOutcome(ctx, run, step, ts, result)
+	if perr != nil {
+		var bad *OutcomeError
+		if errors.As(perr, &bad) {
+			return e.applyFailure(ctx, run, step, msg.Attempt, &protocol.StepError{
+				Message: bad.Error(), ErrorType: "invalid_outcome", Retryable: false})
+		}
+		return perr
+	}
+	if step.State == statemachine.StepInProgress {
+		if err := e.createPlanned(ctx, run, plan); err != nil {
+			return err
+		}
+		stored, ref, err := e.storeResult(ctx, run, step, msg.Attempt, result)
+		if err != nil {
+			return err
+		}
+		now := e.now()
+		trs, err := e.stepTransitions(run, step.State, msg.Attempt, now, "",
+			statemachine.StepEvEnqueueForOrchestration, statemachine.StepEvComplete)
+		if err != nil {
+			return err
+		}
+		if len(trs) > 0 && !msg.FinishedAt.IsZero() {
+			trs[0].At = msg.FinishedAt.UTC()
+			trs[0].Processor = msg.WorkerID
+		}
+		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
+			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: msg.Attempt,
+			To: statemachine.StepComplete, SetAttempts: -1, At: now, Transitions: trs,
+			Result: stored, ResultRef: ref, DecrementTask: true, TaskUnfinishedDelta: len(plan.steps),
+		})
+		if err != nil && !errors.Is(err, workflow.ErrConflict) {
+			return err
+		}
+		if err != nil {
+			// Another delivery got there first; carry on only if it completed this attempt.
+			cur, gerr := e.store.GetStep(ctx, run.task.UUID, step.Name)
+			if gerr != nil {
+				return gerr
+			}
+			if cur.State != statemachine.StepComplete || cur.Attempts != msg.Attempt {
+				return nil
+			}
+		} else {
+			e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepComplete), Attempt: msg.Attempt, At: now})
+		}
+	} else if step.State != statemachine.StepComplete {
+		e.log.InfoContext(ctx, "result for a step no longer in progress dropped", "task_uuid", run.task.UUID,
+			"step", step.Name, "state", step.State)
+		return nil
+	}
+	return e.afterComplete(ctx, run, step, ts, plan, result)
+}
+
+// storeResult keeps small results on the step item and moves large ones out.
+func (e *Engine) storeResult(ctx context.Context, run *taskRun, step *workflow.Step, attempt int, result json.RawMessage) (json.RawMessage, *protocol.PayloadRef, error) {
+	if len(result) == 0 {
+		return json.RawMessage("null"), nil, nil
+	}
+	if len(result) <= maxInlineResult {
+		return result, nil, nil
+	}
+	ref, err := e.store.SavePayload(ctx, run.task.UUID, fmt.Sprintf("%s#%d#result", step.Name, attempt), result)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, ref, nil
+}
+
+// maxInlineResult is the largest result kept on the step item itself; larger
+// results are stored out of line so step writes stay cheap.
+const maxInlineResult = 32 * 1024
+
+// afterComplete propagates a completed step to its dependents and finalizes
+// the task when nothing is left. Safe to repeat.
+func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan, result json.RawMessage) error {
+	children := e.childrenOf(run, step, ts, plan)
+	known := map[string]json.RawMessage{step.Name: result}
+	if len(children) > 0 {
+		existing, err := e.propagate(ctx, run, step.Name, children, known)
+		if err != nil {
+			return err
+		}
+		if existing > 0 {
+			return nil // a dependent is unfinished, so the task cannot be done
+		}
+	}
+	return e.finalizeIfDone(ctx, run.task.UUID)
+}
+
+// childrenOf lists the concrete names of a step's dependents: template
+// dependents (batch worker templates excluded: their instances come from the
+// batchable step's outcome) plus the steps the outcome created that depend on it.
+func (e *Engine) childrenOf(run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, d := range run.tpl.Dependents(ts.Name) {
+		if dt, ok := run.tpl.Step(d); ok && dt.Type == template.StepBatchWorker {
+			continue
+		}
+		add(d)
+	}
+	for _, s := range plan.steps {
+		for _, dep := range s.Dependencies {
+			if dep == step.Name {
+				add(s.Name)
+			}
+		}
+	}
+	return out
+}
+
+// propagate records parent's completion on each child that exists and
+// enqueues those that became ready. It returns how many children exist.
+func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage) (int, error) {
+	existing := 0
+	var ready []*workflow.Step
+	for _, c := range children {
+		child, err := e.store.SatisfyDependency(ctx, run.task.UUID, c, parent)
+		if err != nil {
+			if errors.Is(err, workflow.ErrNotFound) {
+				continue
+			}
+			return existing, err
+		}
+		existing++
+		if child.State == statemachine.StepPending && child.DependenciesMet() {
+			ready = append(ready, child)
+		}
+	}
+	if len(ready) == 0 || !run.accepting() {
+		return existing, nil
+	}
+	return existing, e.enqueueSteps(ctx, run, ready, known)
+}
+
+// finalizeIfDone completes the task when no created step is unfinished.
+func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
+	t, err := e.store.GetTask(ctx, taskUUID)
+	if err != nil {
+		return err
+	}
+	if t.Unfinished > 0 || t.State != statemachine.TaskStepsInProcess {
+		return nil
+	}
+	now := e.now()
+	trs, to, err := e.taskTransitions(t, now, "", statemachine.TaskEvAllStepsCompleted, statemachine.TaskEvAllStepsSuccessful)
+	if err != nil {
+		return err
+	}
+	zero := 0
+	_, err = e.store.TransitionTask(ctx, taskUUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now, RequireUnfinished: &zero})
+	if errors.Is(err, workflow.ErrConflict) {
+		return nil
+	}
+	if err == nil {
+		e.notify(Event{TaskUUID: taskUUID, State: string(to), At: now})
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// StartTask starts a pending task: makes sure its initial steps exist, moves
+// it to steps_in_process and enqueues its root steps. On a task that already
+// started it re-enqueues root steps still pending (recovery after a crash
+// between the two). It is what the scheduler runs for start_task messages
+// and what the sweeper runs for tasks left pending.
+func (e *Engine) StartTask(ctx context.Context, taskUUID string) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil {
+		return err
+	}
+	_, err = e.startTask(ctx, run.task, run.tpl, nil)
+	return err
+}
+
+// startTask starts t. fresh, when not nil, holds the initial steps exactly as
+// CreateTask just stored them, which saves reading them back.
+func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.Template, fresh []*workflow.Step) (*workflow.Task, error) {
+	now := e.now()
+	initial := fresh
+	if initial == nil {
+		initial = e.initialSteps(t, tpl, now)
+	}
+	if t.State == statemachine.TaskPending {
+		if fresh == nil && len(initial)+3 > 100 {
+			if _, err := e.store.PutSteps(ctx, t.UUID, initial); err != nil {
+				return nil, err
+			}
+		}
+		evs := []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued}
+		if len(initial) == 0 {
+			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
+		}
+		trs, to, err := e.taskTransitions(t, now, "", evs...)
+		if err != nil {
+			return nil, err
+		}
+		updated, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: statemachine.TaskPending, To: to, Transitions: trs, At: now})
+		switch {
+		case err == nil:
+			t = updated
+			e.notify(Event{TaskUUID: t.UUID, State: string(t.State), At: now})
+		case errors.Is(err, workflow.ErrConflict):
+			if t, err = e.store.GetTask(ctx, t.UUID); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	}
+	run := &taskRun{task: t, tpl: tpl}
+	if !run.accepting() {
+		return t, nil
+	}
+	var roots []string
+	for _, s := range initial {
+		if len(s.Dependencies) == 0 {
+			roots = append(roots, s.Name)
+		}
+	}
+	if len(roots) == 0 {
+		return t, nil
+	}
+	current := make(map[string]*workflow.Step, len(roots))
+	if fresh != nil {
+		for _, s := range fresh {
+			current[s.Name] = s
+		}
+	} else {
+		var err error
+		if current, err = e.store.GetSteps(ctx, t.UUID, roots); err != nil {
+			return nil, err
+		}
+	}
+	var ready []*workflow.Step
+	for _, n := range roots {
+		s, ok := current[n]
+		if !ok {
+			return nil, fmt.Errorf("start task %s: root step %s missing", t.UUID, n)
+		}
+		if s.State == statemachine.StepPending || (s.State == statemachine.StepEnqueued && s.Attempts == 0) {
+			ready = append(ready, s)
+		}
+	}
+	for _, s := range ready {
+		if s.State == statemachine.StepEnqueued {
+			s.State = statemachine.StepPending // resend below: the guarded write conflicts and the message is sent again
+		}
+	}
+	return t, e.enqueueSteps(ctx, run, ready, nil)
+}

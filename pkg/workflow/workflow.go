@@ -1,0 +1,120 @@
+// Package workflow holds Tasker's domain records: tasks, steps, their
+// transition records and the errors callers branch on. It has no I/O; the
+// store (package dynamo) persists these records and the engine (package
+// engine) decides how they change.
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+)
+
+// Errors callers branch on. Adapters map backend errors to these.
+var (
+	// ErrNotFound means the task, step, template or payload does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a guarded write lost: the record was not in the
+	// expected state or version (a duplicate delivery, a race, a stale message).
+	ErrConflict = errors.New("conflict")
+	// ErrDuplicateTask means a task with the same identity already exists.
+	ErrDuplicateTask = errors.New("duplicate task")
+	// ErrTooLarge means a record would exceed a storage or message size limit.
+	ErrTooLarge = errors.New("too large")
+)
+
+// Transition is one entry of the audit trail of a task or a step. Each state
+// change appends its transition records in the same conditional write, so the
+// trail cannot drift from the stored state.
+type Transition struct {
+	From          string    `json:"from" dynamodbav:"from"`
+	To            string    `json:"to" dynamodbav:"to"`
+	Event         string    `json:"event" dynamodbav:"event"`
+	Attempt       int       `json:"attempt,omitempty" dynamodbav:"attempt,omitempty"`
+	At            time.Time `json:"at" dynamodbav:"at"`
+	Processor     string    `json:"processor,omitempty" dynamodbav:"processor,omitempty"`
+	CorrelationID string    `json:"correlation_id,omitempty" dynamodbav:"correlation_id,omitempty"`
+	Reason        string    `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+}
+
+// Task is a workflow instance.
+type Task struct {
+	UUID                string
+	Namespace           string
+	Name                string
+	Version             string
+	State               statemachine.TaskState
+	Rev                 int64 // optimistic-concurrency revision, +1 on every write
+	Context             json.RawMessage
+	Initiator           string
+	SourceSystem        string
+	Reason              string
+	Tags                []string
+	Priority            int
+	CorrelationID       string
+	ParentCorrelationID string
+	IdempotencyKey      string
+	IdentityHash        string
+	Paused              bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	CompletedAt         *time.Time
+	// Unfinished counts created steps that have not reached complete or
+	// resolved_manually. The task completes when it reaches zero.
+	Unfinished int
+	// StepsTotal counts created steps.
+	StepsTotal int
+	History    []Transition
+}
+
+// Step is one step of a task. Steps are keyed by name within their task;
+// batch worker instances are named "<template step>_<batch id>".
+type Step struct {
+	TaskUUID     string
+	UUID         string
+	Name         string
+	TemplateStep string // the template step this step instantiates
+	Handler      string
+	Type         string
+	State        statemachine.StepState
+	Attempts     int
+	MaxAttempts  int
+	Retryable    bool
+	TimeoutSecs  int
+	Dependencies []string // effective dependencies (deferred convergence: declared ∩ created)
+	Satisfied    []string // dependencies that have completed (a set)
+	CreatedBy    string   // decision or batchable step that created it, "" at task start
+	Inputs       json.RawMessage
+	Result       json.RawMessage
+	ResultRef    *protocol.PayloadRef
+	Error        *protocol.StepError
+	Checkpoint   json.RawMessage
+	WorkerID     string
+	CreatedAt    time.Time
+	EnqueuedAt   *time.Time
+	ClaimedAt    *time.Time
+	LastFailure  *time.Time
+	NextRetryAt  *time.Time
+	CompletedAt  *time.Time
+	History      []Transition
+}
+
+// DependenciesMet reports whether every dependency has completed.
+func (s *Step) DependenciesMet() bool {
+	if len(s.Satisfied) < len(s.Dependencies) {
+		return false
+	}
+	done := make(map[string]bool, len(s.Satisfied))
+	for _, d := range s.Satisfied {
+		done[d] = true
+	}
+	for _, d := range s.Dependencies {
+		if !done[d] {
+			return false
+		}
+	}
+	return true
+}
