@@ -243,3 +243,31 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	}
 	return err
 }
+
+// RejectResult fails a step's attempt permanently because its worker sent a
+// result the engine cannot read; reason says what was wrong. Stale or
+// duplicate rejections are no-ops.
+func (e *Engine) RejectResult(ctx context.Context, taskUUID, stepName string, attempt int, reason string) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	step, err := e.store.GetStep(ctx, taskUUID, stepName)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if step.Attempts != attempt {
+		return nil
+	}
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	return e.applyFailure(ctx, run, step, attempt, &protocol.StepError{
+		Message: "invalid result message: " + reason, ErrorType: "invalid_result", Retryable: false})
+}

@@ -1,0 +1,250 @@
+// Package devstack runs the whole Tasker system on one machine: the local
+// AWS (embedded kumo, or an endpoint such as LocalStack), the state table
+// and queues, the four Lambda functions driven by local event sources that
+// behave like Lambda's, the HTTP API, and in-process workers. `tasker dev`,
+// `tasker demo`, the acceptance tests and the benchmark all start it.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tasker-go/tasker/localstack"
+	"github.com/tasker-go/tasker/pkg/api"
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/lambdafn"
+	"github.com/tasker-go/tasker/pkg/localrun"
+	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/worker"
+)
+
+// Options configures a local stack.
+type Options struct {
+	// Env is a running local AWS to use; when nil, Start starts one with AWS.
+	Env *localstack.Env
+	// AWS configures the local AWS Start starts when Env is nil.
+	AWS localstack.Options
+	// Prefix names the tables and queues (default "tasker").
+	Prefix string
+	// Templates are registered at start; their namespaces get step queues.
+	Templates []*template.Template
+	// Registry holds the in-process workers' handlers; nil runs no workers.
+	Registry *worker.Registry
+	// WorkerConcurrency bounds in-process handlers per namespace (default 16).
+	WorkerConcurrency int
+	// APIAddr is where the HTTP API listens ("" = no HTTP listener;
+	// "127.0.0.1:0" = a random port).
+	APIAddr string
+	// SweepEvery is the sweeper's schedule (default 5 s; AWS runs it every minute).
+	SweepEvery time.Duration
+	// Pollers is the number of concurrent pollers per orchestration/results
+	// queue (Lambda scales these with the backlog; default 4).
+	Pollers int
+	// Notify receives engine events (must not block).
+	Notify func(engine.Event)
+	// Logger for every component; default slog.Default().
+	Logger *slog.Logger
+	// EngineConfig customizes the engine (Store, Queue and Names are set by Start).
+	EngineConfig engine.Config
+}
+
+// Stack is a running local system.
+type Stack struct {
+	Env         *localstack.Env
+	Names       resources.Names
+	Provisioned *resources.Provisioned
+	Store       *dynamo.Store
+	Engine      *engine.Engine
+	API         *api.Handler
+	// APIURL is the HTTP API's base URL, when it listens.
+	APIURL string
+	// Worker is the in-process worker, when Registry was given.
+	Worker *worker.Worker
+
+	ownsEnv bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	httpSrv *http.Server
+	log     *slog.Logger
+}
+
+// Start provisions resources, registers templates and starts every
+// component. Close stops them.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Stack{Env: o.Env, Names: resources.Names{Prefix: o.Prefix}, log: log}
+	if s.Names.Prefix == "" {
+		s.Names.Prefix = "tasker"
+	}
+	if s.Env == nil {
+		env, err := localstack.Start(ctx, o.AWS)
+		if err != nil {
+			return nil, err
+		}
+		s.Env, s.ownsEnv = env, true
+	}
+	if err := s.start(ctx, o); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func namespaces(ts []*template.Template) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range ts {
+		if !seen[t.Namespace] {
+			seen[t.Namespace] = true
+			out = append(out, t.Namespace)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Stack) start(ctx context.Context, o Options) error {
+	nss := namespaces(o.Templates)
+	prov, err := s.Env.Provision(ctx, s.Names, nss)
+	if err != nil {
+		return err
+	}
+	s.Provisioned = prov
+	s.Store = dynamo.New(s.Env.DynamoDB, s.Names.StateTable())
+	ecfg := o.EngineConfig
+	ecfg.Store, ecfg.Queue, ecfg.Names = s.Store, sqsqueue.New(s.Env.SQS, prov.QueueURLs), s.Names
+	if ecfg.Logger == nil {
+		ecfg.Logger = s.log
+	}
+	if o.Notify != nil {
+		ecfg.Notify = o.Notify
+	}
+	if s.Engine, err = engine.New(ecfg); err != nil {
+		return err
+	}
+	for _, t := range o.Templates {
+		if err := s.Engine.RegisterTemplate(ctx, t); err != nil {
+			return err
+		}
+	}
+	if s.API, err = api.New(api.Config{Engine: s.Engine, Logger: s.log}); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	pollers := o.Pollers
+	if pollers <= 0 {
+		pollers = 4
+	}
+	sched := &lambdafn.Scheduler{Engine: s.Engine, Logger: s.log}
+	results := &lambdafn.Results{Engine: s.Engine, Logger: s.log}
+	sweeper := &lambdafn.Sweeper{Engine: s.Engine, Logger: s.log}
+	s.runSource(runCtx, s.Names.OrchestrationQueue(), lambda.NewHandler(sched.Handle).Invoke, pollers)
+	s.runSource(runCtx, s.Names.ResultsQueue(), lambda.NewHandler(results.Handle).Invoke, pollers)
+	sweepEvery := o.SweepEvery
+	if sweepEvery <= 0 {
+		sweepEvery = 5 * time.Second
+	}
+	sweepInvoke := lambda.NewHandler(sweeper.Handle).Invoke
+	s.goRun(func() {
+		localrun.Every(runCtx, sweepEvery, s.log, func(ctx context.Context) error {
+			_, err := sweepInvoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`))
+			return err
+		})
+	})
+	if o.Registry != nil {
+		if err := s.startWorkers(runCtx, o, nss); err != nil {
+			return err
+		}
+	}
+	if o.APIAddr != "" {
+		return s.serveAPI(o.APIAddr)
+	}
+	return nil
+}
+
+func (s *Stack) goRun(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+func (s *Stack) runSource(ctx context.Context, queue string, invoke localrun.Invoker, pollers int) {
+	src := &localrun.SQSSource{SQS: s.Env.SQS, QueueURL: s.Provisioned.QueueURLs[queue], Invoke: invoke,
+		Pollers: pollers, Logger: s.log, QueueARN: "arn:aws:sqs:us-east-1:000000000000:" + queue}
+	s.goRun(func() { _ = src.Run(ctx) })
+}
+
+func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error {
+	w, err := worker.New(worker.Config{Store: s.Store, SQS: s.Env.SQS, Registry: o.Registry,
+		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker"})
+	if err != nil {
+		return err
+	}
+	s.Worker = w
+	conc := o.WorkerConcurrency
+	if conc <= 0 {
+		conc = 16
+	}
+	for _, ns := range nss {
+		pc := worker.PollerConfig{QueueURL: s.Provisioned.QueueURLs[s.Names.StepQueue(ns)], Concurrency: conc}
+		s.goRun(func() {
+			if err := w.Poll(ctx, pc); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("worker poller stopped", "namespace", ns, "error", err)
+			}
+		})
+	}
+	return nil
+}
+
+func (s *Stack) serveAPI(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("API listen on %s: %w (is another tasker dev running? use --api-addr)", addr, err)
+	}
+	s.APIURL = "http://" + ln.Addr().String()
+	s.httpSrv = &http.Server{Handler: api.HTTPHandler(lambda.NewHandler(s.API.Handle).Invoke), ReadHeaderTimeout: 10 * time.Second}
+	s.goRun(func() {
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("API server stopped", "error", err)
+		}
+	})
+	return nil
+}
+
+// Close stops accepting work, lets in-flight invocations and handlers finish
+// (their messages are deleted or left for redelivery, so nothing is lost),
+// then stops the local AWS if Start started it.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.httpSrv.Shutdown(ctx))
+		cancel()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.ownsEnv && s.Env != nil {
+		errs = append(errs, s.Env.Close())
+	}
+	return errors.Join(errs...)
+}
