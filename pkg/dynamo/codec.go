@@ -3,7 +3,10 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -39,9 +42,49 @@ const (
 	aStateForSwep = "sweep_kind"
 )
 
-func transitionsAttr(trs []workflow.Transition) *types.AttributeValueMemberL {
-	l := make([]types.AttributeValue, len(trs))
+// historyPrefix starts the name of every attribute holding one transition
+// record. Each record is its own top-level attribute, named so that names
+// sort in time order ("h_<UTC time>_<index>_<random>"): appending is then a
+// plain SET inside the same conditional write as the state change, which
+// works on DynamoDB and on emulators without list_append.
+const historyPrefix = "h_"
+
+var historySeq atomic.Uint32
+
+// historyNames returns one attribute name per transition.
+func historyNames(trs []workflow.Transition) []string {
+	names := make([]string, len(trs))
+	salt := historySeq.Add(1)
 	for i, t := range trs {
+		names[i] = fmt.Sprintf("%s%s_%02d_%08x", historyPrefix, t.At.UTC().Format("20060102T150405.000000000"), i, salt^uint32(time.Now().UnixNano()))
+	}
+	return names
+}
+
+// addHistory puts the transitions into an item being created.
+func addHistory(item map[string]types.AttributeValue, trs []workflow.Transition) {
+	names := historyNames(trs)
+	for i, t := range trs {
+		item[names[i]] = transitionAttr(t)
+	}
+}
+
+// historySet returns the SET assignments appending trs, and fills the
+// expression names and values.
+func historySet(trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
+	attrNames := historyNames(trs)
+	out := ""
+	for i, t := range trs {
+		n, v := fmt.Sprintf("#hn%02d", i), fmt.Sprintf(":hv%02d", i)
+		names[n] = attrNames[i]
+		vals[v] = transitionAttr(t)
+		out += ", " + n + " = " + v
+	}
+	return out
+}
+
+func transitionAttr(t workflow.Transition) *types.AttributeValueMemberM {
+	{
 		m := map[string]types.AttributeValue{
 			"from":  str(t.From),
 			"to":    str(t.To),
@@ -60,9 +103,8 @@ func transitionsAttr(trs []workflow.Transition) *types.AttributeValueMemberL {
 		if t.Reason != "" {
 			m["reason"] = str(t.Reason)
 		}
-		l[i] = &types.AttributeValueMemberM{Value: m}
+		return &types.AttributeValueMemberM{Value: m}
 	}
-	return &types.AttributeValueMemberL{Value: l}
 }
 
 func getS(item map[string]types.AttributeValue, k string) string {
@@ -145,13 +187,16 @@ func stringList(ss []string) *types.AttributeValueMemberL {
 }
 
 func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
-	l, ok := item[aHistory].(*types.AttributeValueMemberL)
-	if !ok {
-		return nil
+	var keys []string
+	for k := range item {
+		if strings.HasPrefix(k, historyPrefix) {
+			keys = append(keys, k)
+		}
 	}
-	out := make([]workflow.Transition, 0, len(l.Value))
-	for _, e := range l.Value {
-		m, ok := e.(*types.AttributeValueMemberM)
+	sort.Strings(keys)
+	out := make([]workflow.Transition, 0, len(keys))
+	for _, k := range keys {
+		m, ok := item[k].(*types.AttributeValueMemberM)
 		if !ok {
 			continue
 		}
@@ -246,7 +291,7 @@ func taskItem(t *workflow.Task) map[string]types.AttributeValue {
 	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
 	item[aUnfinished] = num(int64(t.Unfinished))
 	item[aStepsTotal] = num(int64(t.StepsTotal))
-	item[aHistory] = transitionsAttr(t.History)
+	addHistory(item, t.History)
 	item["gsi1pk"] = str("NS#" + t.Namespace)
 	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + t.UUID)
 	return item
@@ -310,7 +355,7 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 		item["inputs"] = str(string(s.Inputs))
 	}
 	item["created_at"] = timeAttr(s.CreatedAt)
-	item[aHistory] = transitionsAttr(s.History)
+	addHistory(item, s.History)
 	return item
 }
 

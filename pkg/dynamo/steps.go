@@ -185,11 +185,10 @@ type StepChange struct {
 }
 
 func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.UpdateItemInput {
-	set := "SET st = :to, history = list_append(history, :tr), updated_at = :now"
 	var remove []string
-	vals := map[string]types.AttributeValue{
-		":to": str(string(c.To)), ":tr": transitionsAttr(c.Transitions), ":now": timeAttr(c.At),
-	}
+	vals := map[string]types.AttributeValue{":to": str(string(c.To)), ":now": timeAttr(c.At)}
+	names := map[string]string{}
+	set := "SET st = :to, updated_at = :now" + historySet(c.Transitions, names, vals)
 	conds := make([]string, 0, len(c.From))
 	for i, f := range c.From {
 		p := fmt.Sprintf(":f%d", i)
@@ -250,7 +249,6 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 	if len(remove) > 0 {
 		expr += " REMOVE " + joinComma(remove)
 	}
-	names := map[string]string{}
 	if len(c.Result) > 0 {
 		names["#res"] = aResult
 	}

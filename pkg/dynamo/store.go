@@ -83,7 +83,9 @@ func num(n int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-func boolean(b bool) *types.AttributeValueMemberBOOL { return &types.AttributeValueMemberBOOL{Value: b} }
+func boolean(b bool) *types.AttributeValueMemberBOOL {
+	return &types.AttributeValueMemberBOOL{Value: b}
+}
 
 func timeAttr(t time.Time) *types.AttributeValueMemberS {
 	return str(t.UTC().Format(time.RFC3339Nano))

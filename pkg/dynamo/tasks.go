@@ -142,11 +142,11 @@ func (s *Store) TransitionTask(ctx context.Context, taskUUID string, c TaskChang
 }
 
 func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.UpdateItemInput {
-	set := "SET st = :to, rev = rev + :one, updated_at = :now, history = list_append(history, :tr)"
 	vals := map[string]types.AttributeValue{
-		":to": str(string(c.To)), ":from": str(string(c.From)), ":one": num(1),
-		":now": timeAttr(c.At), ":tr": transitionsAttr(c.Transitions),
+		":to": str(string(c.To)), ":from": str(string(c.From)), ":one": num(1), ":now": timeAttr(c.At),
 	}
+	names := map[string]string{}
+	set := "SET st = :to, rev = rev + :one, updated_at = :now" + historySet(c.Transitions, names, vals)
 	cond := "st = :from"
 	if c.To.Terminal() {
 		set += ", completed_at = :now"
@@ -168,7 +168,15 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 		UpdateExpression:          aws.String(set + remove),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeValues: vals,
+		ExpressionAttributeNames:  nilIfEmpty(names),
 	}
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // SetPaused sets or clears a task's paused flag; it returns

@@ -38,11 +38,18 @@ func (r *taskRun) accepting() bool {
 	return !r.task.Paused && !r.task.State.Terminal() && r.task.State != statemachine.TaskBlockedByFailures
 }
 
+// resendGrace separates a concurrent enqueue (another delivery of the same
+// event won the guarded write a moment ago and is sending the message) from a
+// crashed one (the write happened, the send did not; the event came back after
+// the queue's visibility timeout). Only the latter gets its message re-sent.
+const resendGrace = 10 * time.Second
+
 // enqueueSteps moves each step from its current state to enqueued (pending:
 // enqueue; waiting_for_retry: retry then enqueue) and sends one message per
-// step to the namespace's step queue. A step that another delivery already
-// enqueued for the same attempt gets its message sent again (duplicates are
-// harmless: the worker's claim is guarded); a step that moved on is skipped.
+// step to the namespace's step queue. A step that another delivery enqueued
+// for the same attempt more than resendGrace ago gets its message sent again
+// (duplicates are harmless: the worker's claim is guarded); a step that moved
+// on is skipped.
 // known holds parent results already in hand.
 func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workflow.Step, known map[string]json.RawMessage) error {
 	now := e.now()
@@ -70,6 +77,9 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 			}
 			if cur.State != statemachine.StepEnqueued || cur.Attempts != s.Attempts {
 				continue
+			}
+			if cur.EnqueuedAt != nil && now.Sub(*cur.EnqueuedAt) < resendGrace {
+				continue // a concurrent delivery enqueued it just now and sends the message
 			}
 			updated = cur
 		}

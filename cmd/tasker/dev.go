@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tasker-go/tasker/localstack"
+	"github.com/tasker-go/tasker/pkg/client"
+	"github.com/tasker-go/tasker/pkg/demo"
+	"github.com/tasker-go/tasker/pkg/devstack"
+	"github.com/tasker-go/tasker/pkg/samplehandlers"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/worker"
+)
+
+type devFlags struct {
+	apiAddr   string
+	awsAddr   string
+	endpoint  string
+	templates string
+	prefix    string
+	noWorkers bool
+	logLevel  string
+}
+
+func (f *devFlags) register(cmd *cobra.Command, apiDefault, awsDefault string) {
+	cmd.Flags().StringVar(&f.apiAddr, "api-addr", apiDefault, "listen address of the HTTP API")
+	cmd.Flags().StringVar(&f.awsAddr, "aws-addr", awsDefault, "listen address of the embedded local AWS (LocalStack's port by default)")
+	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "use a running AWS endpoint (e.g. LocalStack at http://localhost:4566) instead of the embedded one")
+	cmd.Flags().StringVar(&f.templates, "templates", "templates", "directory of workflow templates to register")
+	cmd.Flags().StringVar(&f.prefix, "prefix", "tasker", "prefix of table and queue names")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+}
+
+func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Template, error) {
+	tpls, err := template.LoadDir(f.templates)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--templates %s: %w", f.templates, err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	var reg *worker.Registry
+	if !f.noWorkers {
+		reg = worker.NewRegistry()
+		samplehandlers.Register(reg)
+	}
+	o := devstack.Options{
+		AWS:       localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
+		Prefix:    f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log,
+	}
+	st, err := devstack.Start(ctx, o)
+	return st, tpls, err
+}
+
+func newDevCmd() *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole system locally: embedded AWS, functions, API and sample workers",
+		Long: `Runs Tasker on this machine: the embedded local AWS (DynamoDB and SQS, on 127.0.0.1:4566),
+the state table and queues, the intake, scheduler, results and sweeper functions driven by local
+event sources that behave like Lambda's, the HTTP API on 127.0.0.1:8080, and in-process workers
+for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work finishes first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			st, tpls, err := f.start(ctx)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "tasker dev is running\n  API:       %s\n  local AWS: %s (AWS_ENDPOINT_URL=%s)\n  prefix:    %s\n  templates: %d registered from %s\n",
+				st.APIURL, st.Env.Endpoint, st.Env.Endpoint, st.Names.Prefix, len(tpls), f.templates)
+			if localstack.DataDir() != "" {
+				fmt.Fprintf(out, "  state persisted in %s\n", localstack.DataDir())
+			}
+			fmt.Fprintf(out, "Try: tasker task create fulfillment/order_fulfillment --context @examples/order.json --wait\nCtrl-C to stop.\n")
+			<-ctx.Done()
+			fmt.Fprintln(out, "stopping: letting in-flight work finish…")
+			return st.Close()
+		},
+	}
+	f.register(cmd, "127.0.0.1:8080", localstack.DefaultAddr)
+	cmd.Flags().BoolVar(&f.noWorkers, "no-workers", false, "run no in-process workers (bring your own)")
+	return cmd
+}
+
+func newDemoCmd() *cobra.Command {
+	var f devFlags
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the sample workflows end to end on the embedded local AWS and report",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			ok, err := runDemo(ctx, cmd.OutOrStdout(), f)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errDemoFailed
+			}
+			return nil
+		},
+	}
+	f.register(cmd, "127.0.0.1:0", "127.0.0.1:0")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
+	return cmd
+}
+
+var errDemoFailed = errors.New("demo: some sample tasks did not reach their expected final state")
+
+func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
+	progress := demo.NewProgress(out)
+	tpls, err := template.LoadDir(f.templates)
+	if err != nil {
+		return false, fmt.Errorf("--templates %s: %w", f.templates, err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return false, fmt.Errorf("--log-level: %w", err)
+	}
+	reg := worker.NewRegistry()
+	samplehandlers.Register(reg)
+	st, err := devstack.Start(ctx, devstack.Options{
+		AWS:       localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
+		Prefix:    f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+	})
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	fmt.Fprintf(out, "Tasker demo: embedded local AWS at %s, API at %s, %d templates registered\n\n", st.Env.Endpoint, st.APIURL, len(tpls))
+	_, ok := demo.Run(ctx, out, client.New(st.APIURL), progress, demo.Cases())
+	return ok, nil
+}

@@ -1,0 +1,250 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tasker-go/tasker/localstack/localtest"
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/template"
+)
+
+// bare is an engine with no consumers: tests drive it by hand.
+type bare struct {
+	f     *localtest.Fixture
+	store *dynamo.Store
+	eng   *engine.Engine
+	now   atomic.Int64 // unix nanos
+}
+
+func newBare(t *testing.T, tp *template.Template) *bare {
+	t.Helper()
+	f := localtest.New(t, tp.Namespace)
+	b := &bare{f: f, store: dynamo.New(f.Env.DynamoDB, f.Names.StateTable())}
+	b.now.Store(time.Now().UnixNano())
+	eng, err := engine.New(engine.Config{Store: b.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names,
+		Clock: func() time.Time { return time.Unix(0, b.now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.RegisterTemplate(context.Background(), tp); err != nil {
+		t.Fatal(err)
+	}
+	b.eng = eng
+	return b
+}
+
+func (b *bare) clock() time.Time { return time.Unix(0, b.now.Load()) }
+
+// drain receives every message currently on a queue and deletes it.
+func (b *bare) drain(t *testing.T, queue string) []protocol.StepMessage {
+	t.Helper()
+	url := b.f.QueueURL(queue)
+	var out []protocol.StepMessage
+	for {
+		res, err := b.f.Env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			var sm protocol.StepMessage
+			if err := json.Unmarshal([]byte(*m.Body), &sm); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, sm)
+			if _, err := b.f.Env.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func success(m protocol.StepMessage, result string) *protocol.ResultMessage {
+	return &protocol.ResultMessage{V: protocol.Version, TaskUUID: m.TaskUUID, StepUUID: m.StepUUID, StepName: m.StepName,
+		Attempt: m.Attempt, Status: protocol.StatusSuccess, Result: json.RawMessage(result), FinishedAt: time.Now()}
+}
+
+// TestConcurrentParentsEnqueueChildOnce completes two parents at the same
+// moment, each result delivered several times, and checks that the child is
+// enqueued exactly once.
+func TestConcurrentParentsEnqueueChildOnce(t *testing.T) {
+	t.Parallel()
+	for round := range 5 {
+		tp := mustParse(t, `
+namespace: race_ns
+name: join
+version: "1.0.0"
+steps:
+  - {name: a, handler: add}
+  - {name: b, handler: add}
+  - {name: c, handler: add, dependencies: [a, b]}
+`)
+		b := newBare(t, tp)
+		ctx := context.Background()
+		task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "race_ns", Name: "join", Context: jsonOf(t, map[string]int{"round": round})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := b.drain(t, b.f.Names.StepQueue("race_ns"))
+		if len(roots) != 2 {
+			t.Fatalf("want 2 root messages, got %d", len(roots))
+		}
+		for _, m := range roots {
+			if _, err := b.store.ClaimStep(ctx, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", m.CorrelationID, b.clock()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 8 {
+			m := roots[i%2]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if err := b.eng.HandleResult(ctx, success(m, `{"n":1}`)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		msgs := b.drain(t, b.f.Names.StepQueue("race_ns"))
+		if len(msgs) != 1 || msgs[0].StepName != "c" {
+			t.Fatalf("round %d: want exactly one message for c, got %+v", round, msgs)
+		}
+		c, err := b.store.GetStep(ctx, task.UUID, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		enqueues := 0
+		for _, tr := range c.History {
+			if tr.Event == "enqueue" {
+				enqueues++
+			}
+		}
+		if c.State != "enqueued" || enqueues != 1 {
+			t.Fatalf("round %d: c is %s with %d enqueue transitions: %+v", round, c.State, enqueues, c.History)
+		}
+		if len(msgs[0].Parents) != 2 {
+			t.Fatalf("child message carries parents %v", msgs[0].Parents)
+		}
+	}
+}
+
+// TestAbandonedStepIsRetriedAfterTimeout simulates a worker that claimed a
+// step and died: the sweeper fails the attempt as retryable once the
+// deadline passes, and the step runs again as attempt 2.
+func TestAbandonedStepIsRetriedAfterTimeout(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: crash_ns
+name: crash
+version: "1.0.0"
+steps:
+  - {name: s, handler: add, timeout_seconds: 5, retry: {max_attempts: 3, backoff_base_ms: 100, max_backoff_ms: 1000}}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "crash_ns", Name: "crash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := b.drain(t, b.f.Names.StepQueue("crash_ns"))
+	if len(msgs) != 1 {
+		t.Fatalf("want 1 message, got %d", len(msgs))
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "doomed-worker", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	// Before the deadline the sweeper leaves it alone.
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.TimedOut != 0 {
+		t.Fatalf("early sweep: %+v %v", rep, err)
+	}
+	b.now.Add(int64(5*time.Second + dynamo.ClaimGrace + time.Second))
+	rep, err := b.eng.Sweep(ctx)
+	if err != nil || rep.TimedOut != 1 {
+		t.Fatalf("sweep after deadline: %+v %v", rep, err)
+	}
+	s, err := b.store.GetStep(ctx, task.UUID, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != "waiting_for_retry" || s.Attempts != 1 || s.Error == nil || s.Error.ErrorType != "timeout" {
+		t.Fatalf("after timeout: %s attempts=%d err=%+v", s.State, s.Attempts, s.Error)
+	}
+	// The retry becomes due; the sweeper (standing in for the delayed
+	// orchestration message) enqueues attempt 2.
+	b.now.Add(int64(2 * time.Minute))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Retried != 1 {
+		t.Fatalf("retry sweep: %+v %v", rep, err)
+	}
+	msgs = b.drain(t, b.f.Names.StepQueue("crash_ns"))
+	if len(msgs) != 1 || msgs[0].Attempt != 2 {
+		t.Fatalf("want one attempt-2 message, got %+v", msgs)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 2, 5*time.Second, "healthy-worker", "", b.clock()); err != nil {
+		t.Fatalf("attempt 2 claim: %v", err)
+	}
+	if err := b.eng.HandleResult(ctx, success(msgs[0], `{"ok":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	final, err := b.store.GetTask(ctx, task.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.State != "complete" {
+		t.Fatalf("task %s", final.State)
+	}
+}
+
+// TestDuplicateResultIsIdempotent redelivers a result after it was applied.
+func TestDuplicateResultIsIdempotent(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, chainYAML)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := b.drain(t, b.f.Names.StepQueue("chain_ns"))
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := b.eng.HandleResult(ctx, success(msgs[0], `{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := b.drain(t, b.f.Names.StepQueue("chain_ns"))
+	// Redeliveries may re-send b and c (harmless: claims are guarded) but
+	// each child is enqueued once in state.
+	names := map[string]bool{}
+	for _, m := range next {
+		names[m.StepName] = true
+		if m.Attempt != 1 {
+			t.Fatalf("unexpected attempt %d", m.Attempt)
+		}
+	}
+	if !names["b"] || !names["c"] || len(names) != 2 {
+		t.Fatalf("children messages %+v", next)
+	}
+	got, _ := b.store.GetTask(ctx, task.UUID)
+	if got.Unfinished != 3 {
+		t.Fatalf("unfinished = %d, want 3 (a counted once)", got.Unfinished)
+	}
+}

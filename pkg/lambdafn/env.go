@@ -1,0 +1,57 @@
+package lambdafn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/tasker-go/tasker/pkg/awsconn"
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+)
+
+// EnvPrefix names the variable carrying the resource prefix (table and queue
+// names derive from it, see resources.Names).
+const EnvPrefix = "TASKER_PREFIX"
+
+// Deps are the clients and engine a function builds once per cold start.
+type Deps struct {
+	Names  resources.Names
+	Store  *dynamo.Store
+	Engine *engine.Engine
+	Logger *slog.Logger
+}
+
+// FromEnv builds a function's dependencies from its environment: the
+// resource prefix (TASKER_PREFIX, default "tasker") and the AWS SDK's
+// standard settings (region, credentials, AWS_ENDPOINT_URL*).
+func FromEnv(ctx context.Context, processor string) (*Deps, error) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
+	names := resources.Names{Prefix: os.Getenv(EnvPrefix)}
+	if names.Prefix == "" {
+		names.Prefix = "tasker"
+	}
+	opts := awsconn.FromEnv()
+	cfg, err := awsconn.Load(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	store := dynamo.New(awsconn.DynamoDB(cfg, opts), names.StateTable())
+	eng, err := engine.New(engine.Config{Store: store, Queue: sqsqueue.New(awsconn.SQS(cfg, opts), nil), Names: names,
+		Processor: processor, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Deps{Names: names, Store: store, Engine: eng, Logger: log}, nil
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("TASKER_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
