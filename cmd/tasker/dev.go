@@ -57,8 +57,8 @@ func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Temp
 		samplehandlers.Register(reg)
 	}
 	o := devstack.Options{
-		AWS:       localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
-		Prefix:    f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log,
+		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
+		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log,
 	}
 	st, err := devstack.Start(ctx, o)
 	return st, tpls, err
@@ -140,8 +140,8 @@ func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
 	reg := worker.NewRegistry()
 	samplehandlers.Register(reg)
 	st, err := devstack.Start(ctx, devstack.Options{
-		AWS:       localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
-		Prefix:    f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
+		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
+		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {

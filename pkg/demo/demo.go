@@ -35,7 +35,7 @@ type Case struct {
 func Cases() []Case {
 	order := func(extra map[string]any) map[string]any {
 		c := map[string]any{"order_id": "ORD-1001", "customer_id": "CUST-42",
-			"items": []any{map[string]any{"sku": "WIDGET-1", "quantity": 2}, map[string]any{"sku": "GADGET-7", "quantity": 1}},
+			"items":  []any{map[string]any{"sku": "WIDGET-1", "quantity": 2}, map[string]any{"sku": "GADGET-7", "quantity": 1}},
 			"amount": 129.99}
 		for k, v := range extra {
 			c[k] = v
@@ -248,7 +248,9 @@ func report(out io.Writer, o *Outcome) {
 	t := o.Task
 	fmt.Fprintf(out, ", got %s (task %s, %d steps, %s)\n", t.Status, t.TaskUUID, len(t.Steps), elapsed(t))
 	steps := append([]api.StepResponse(nil), t.Steps...)
-	sort.Slice(steps, func(i, j int) bool { return steps[i].CreatedAt.Before(steps[j].CreatedAt) || (steps[i].CreatedAt.Equal(steps[j].CreatedAt) && steps[i].Name < steps[j].Name) })
+	sort.Slice(steps, func(i, j int) bool {
+		return steps[i].CreatedAt.Before(steps[j].CreatedAt) || (steps[i].CreatedAt.Equal(steps[j].CreatedAt) && steps[i].Name < steps[j].Name)
+	})
 	fmt.Fprintf(out, "    %-30s %-12s %-8s %s\n", "STEP", "STATE", "ATTEMPTS", "RESULT / ERROR")
 	for _, s := range steps {
 		detail := compact(s.Results, 90)
