@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tasker-go/tasker/localstack"
 	"github.com/tasker-go/tasker/pkg/api"
@@ -29,6 +31,9 @@ import (
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
 )
+
+// localPollWait is the long-poll wait of every local consumer (see runSource).
+const localPollWait = 2 * time.Second
 
 // Options configures a local stack.
 type Options struct {
@@ -58,6 +63,10 @@ type Options struct {
 	Logger *slog.Logger
 	// EngineConfig customizes the engine (Store, Queue and Names are set by Start).
 	EngineConfig engine.Config
+	// DynamoDB and SQS, when set, replace Env's clients (e.g. clients with
+	// request-counting middleware for the benchmark).
+	DynamoDB *dynamodb.Client
+	SQS      *sqs.Client
 }
 
 // Stack is a running local system.
@@ -66,6 +75,9 @@ type Stack struct {
 	Names       resources.Names
 	Provisioned *resources.Provisioned
 	Store       *dynamo.Store
+	// DynamoDB and SQS are the clients every component uses.
+	DynamoDB *dynamodb.Client
+	SQS      *sqs.Client
 	Engine      *engine.Engine
 	API         *api.Handler
 	// APIURL is the HTTP API's base URL, when it listens.
@@ -98,6 +110,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		s.Env, s.ownsEnv = env, true
 	}
+	s.DynamoDB, s.SQS = s.Env.DynamoDB, s.Env.SQS
+	if o.DynamoDB != nil {
+		s.DynamoDB = o.DynamoDB
+	}
+	if o.SQS != nil {
+		s.SQS = o.SQS
+	}
 	if err := s.start(ctx, o); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -125,9 +144,9 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 		return err
 	}
 	s.Provisioned = prov
-	s.Store = dynamo.New(s.Env.DynamoDB, s.Names.StateTable())
+	s.Store = dynamo.New(s.DynamoDB, s.Names.StateTable())
 	ecfg := o.EngineConfig
-	ecfg.Store, ecfg.Queue, ecfg.Names = s.Store, sqsqueue.New(s.Env.SQS, prov.QueueURLs), s.Names
+	ecfg.Store, ecfg.Queue, ecfg.Names = s.Store, sqsqueue.New(s.SQS, prov.QueueURLs), s.Names
 	if ecfg.Logger == nil {
 		ecfg.Logger = s.log
 	}
@@ -187,13 +206,16 @@ func (s *Stack) goRun(fn func()) {
 }
 
 func (s *Stack) runSource(ctx context.Context, queue string, invoke localrun.Invoker, pollers int) {
-	src := &localrun.SQSSource{SQS: s.Env.SQS, QueueURL: s.Provisioned.QueueURLs[queue], Invoke: invoke,
-		Pollers: pollers, Logger: s.log, QueueARN: "arn:aws:sqs:us-east-1:000000000000:" + queue}
+	// A short long-poll wait: kumo does not wake a waiting receive for a
+	// message whose delay or visibility timeout ends during the wait, so
+	// delayed retries would otherwise lag by up to 20 s locally.
+	src := &localrun.SQSSource{SQS: s.SQS, QueueURL: s.Provisioned.QueueURLs[queue], Invoke: invoke,
+		Pollers: pollers, Logger: s.log, WaitTime: localPollWait, QueueARN: "arn:aws:sqs:us-east-1:000000000000:" + queue}
 	s.goRun(func() { _ = src.Run(ctx) })
 }
 
 func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error {
-	w, err := worker.New(worker.Config{Store: s.Store, SQS: s.Env.SQS, Registry: o.Registry,
+	w, err := worker.New(worker.Config{Store: s.Store, SQS: s.SQS, Registry: o.Registry,
 		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker"})
 	if err != nil {
 		return err
@@ -204,7 +226,7 @@ func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error
 		conc = 16
 	}
 	for _, ns := range nss {
-		pc := worker.PollerConfig{QueueURL: s.Provisioned.QueueURLs[s.Names.StepQueue(ns)], Concurrency: conc}
+		pc := worker.PollerConfig{QueueURL: s.Provisioned.QueueURLs[s.Names.StepQueue(ns)], Concurrency: conc, WaitTime: localPollWait}
 		s.goRun(func() {
 			if err := w.Poll(ctx, pc); err != nil && !errors.Is(err, context.Canceled) {
 				s.log.Error("worker poller stopped", "namespace", ns, "error", err)

@@ -1,0 +1,144 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// MaxResponseBytes bounds a response body. Lambda returns at most 6 MB
+// from a synchronous invocation, and the body travels as an escaped JSON
+// string inside API Gateway's response, so the bound leaves headroom.
+const MaxResponseBytes = 4 << 20
+
+// listSteps serves GET /v1/tasks/{task_uuid}/workflow_steps.
+func (h *Handler) listSteps(ctx context.Context, r *request) response {
+	id, res, ok := pathUUID(r, "task_uuid")
+	if !ok {
+		return res
+	}
+	steps, res, ok := h.taskSteps(ctx, r, id)
+	if !ok {
+		return res
+	}
+	now := h.clock()
+	out := make([]StepResponse, 0, len(steps))
+	for _, s := range steps {
+		out = append(out, stepResponse(s, now))
+	}
+	return boundedSteps(200, out, func() { omitResults(out) })
+}
+
+// getStep serves GET /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}. An
+// out-of-line result is loaded.
+func (h *Handler) getStep(ctx context.Context, r *request) response {
+	s, res, ok := h.findStep(ctx, r)
+	if !ok {
+		return res
+	}
+	out := stepResponse(s, h.clock())
+	if len(s.Result) == 0 && s.ResultRef != nil {
+		b, err := h.engine.Store().LoadPayload(ctx, s.ResultRef)
+		if err != nil {
+			return h.internal(ctx, r, fmt.Errorf("load result of step %s: %w", s.Name, err))
+		}
+		out.Results, out.ResultsOmitted = json.RawMessage(b), false
+	}
+	return boundedSteps(200, &out, func() { out.Results, out.ResultsOmitted = nil, true })
+}
+
+// stepAudit serves GET /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit.
+func (h *Handler) stepAudit(ctx context.Context, r *request) response {
+	s, res, ok := h.findStep(ctx, r)
+	if !ok {
+		return res
+	}
+	return jsonResponse(200, auditEntries(s.Name, s.UUID, s.History))
+}
+
+// taskAudit serves GET /v1/tasks/{task_uuid}/audit: the task's transitions
+// and every step's, ordered by time; ties keep task-then-step-name order and
+// each entity's own order.
+func (h *Handler) taskAudit(ctx context.Context, r *request) response {
+	id, res, ok := pathUUID(r, "task_uuid")
+	if !ok {
+		return res
+	}
+	t, err := h.engine.Store().GetTask(ctx, id)
+	if err != nil {
+		return h.taskError(ctx, r, id, err)
+	}
+	steps, err := h.engine.Store().ListSteps(ctx, id)
+	if err != nil {
+		return h.internal(ctx, r, err)
+	}
+	entries := auditEntries("task", "", t.History)
+	for _, s := range steps {
+		entries = append(entries, auditEntries(s.Name, s.UUID, s.History)...)
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].CreatedAt.Before(entries[j].CreatedAt) })
+	return jsonResponse(200, entries)
+}
+
+// taskSteps reads a task's steps; a task without steps is checked for
+// existence so that an unknown task is a 404, not an empty list.
+func (h *Handler) taskSteps(ctx context.Context, r *request, id string) ([]*workflow.Step, response, bool) {
+	steps, err := h.engine.Store().ListSteps(ctx, id)
+	if err != nil {
+		return nil, h.internal(ctx, r, err), false
+	}
+	if len(steps) == 0 {
+		if _, err := h.engine.Store().GetTask(ctx, id); err != nil {
+			return nil, h.taskError(ctx, r, id, err), false
+		}
+	}
+	return steps, response{}, true
+}
+
+// findStep resolves the task_uuid and step_uuid path parameters to a step.
+func (h *Handler) findStep(ctx context.Context, r *request) (*workflow.Step, response, bool) {
+	id, res, ok := pathUUID(r, "task_uuid")
+	if !ok {
+		return nil, res, false
+	}
+	stepID, res, ok := pathUUID(r, "step_uuid")
+	if !ok {
+		return nil, res, false
+	}
+	steps, res, ok := h.taskSteps(ctx, r, id)
+	if !ok {
+		return nil, res, false
+	}
+	for _, s := range steps {
+		if s.UUID == stepID {
+			return s, response{}, true
+		}
+	}
+	return nil, errorResponse(404, CodeStepNotFound, fmt.Sprintf("task %s has no step %s", id, stepID), "step_uuid"), false
+}
+
+// boundedSteps encodes body; when it exceeds MaxResponseBytes it calls
+// shrink (which leaves step results out) and encodes again.
+func boundedSteps(status int, body any, shrink func()) response {
+	b, err := marshal(body)
+	if err == nil && len(b) > MaxResponseBytes {
+		shrink()
+		b, err = marshal(body)
+	}
+	if err != nil {
+		return jsonResponse(status, body) // encode fails again and answers 500
+	}
+	return response{status: status, raw: b}
+}
+
+// omitResults leaves every step's result out, marking it omitted.
+func omitResults(steps []StepResponse) {
+	for i := range steps {
+		if steps[i].Results != nil {
+			steps[i].Results, steps[i].ResultsOmitted = nil, true
+		}
+	}
+}

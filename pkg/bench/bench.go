@@ -1,0 +1,317 @@
+// Package bench measures Tasker on the embedded local AWS: end-to-end latency
+// of single order-fulfillment tasks (submit over HTTP until the engine's
+// completion notification), steps per second at 8 and 32 concurrent tasks,
+// and AWS requests per step by operation (counted with SDK middleware). It
+// backs `make bench`, which writes the report to .bench/report.json.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/tasker-go/tasker/localstack"
+	"github.com/tasker-go/tasker/pkg/awsconn"
+	"github.com/tasker-go/tasker/pkg/client"
+	"github.com/tasker-go/tasker/pkg/devstack"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/worker"
+)
+
+// Options sizes a run.
+type Options struct {
+	TemplatePath string // the order fulfillment template
+	Warmup       int    // tasks run before measuring (default 20)
+	Single       int    // sequential tasks for latency (default 200)
+	PerWorker    int    // tasks per concurrent submitter in throughput runs (default 25)
+	Out          io.Writer
+}
+
+// Report is what `make bench` prints and writes as JSON.
+type Report struct {
+	Machine          map[string]string  `json:"machine"`
+	Tasks            int                `json:"single_tasks"`
+	StepsPerTask     int                `json:"steps_per_task"`
+	OrderP50ms       float64            `json:"order_p50_ms"`
+	OrderP95ms       float64            `json:"order_p95_ms"`
+	OrderP99ms       float64            `json:"order_p99_ms"`
+	StepsPerSecC8    float64            `json:"steps_per_s_c8"`
+	StepsPerSecC32   float64            `json:"steps_per_s_c32"`
+	TaskP99msC32     float64            `json:"task_p99_ms_c32"`
+	RequestsPerStep  map[string]float64 `json:"aws_requests_per_step"`
+	RequestsTotalPer float64            `json:"aws_requests_per_step_total"`
+	GeneratedAt      time.Time          `json:"generated_at"`
+}
+
+// counter counts AWS requests by service and operation.
+type counter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("tasker-bench-count",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			key := middleware.GetServiceID(ctx) + "." + middleware.GetOperationName(ctx)
+			c.mu.Lock()
+			c.m[key]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.Before)
+}
+
+func (c *counter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.m))
+	for k, v := range c.m {
+		out[k] = v
+	}
+	return out
+}
+
+// waiter turns engine notifications into per-task completion channels.
+type waiter struct {
+	mu sync.Mutex
+	ch map[string]chan string
+}
+
+func (w *waiter) get(task string) chan string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.ch[task]
+	if !ok {
+		c = make(chan string, 1)
+		w.ch[task] = c
+	}
+	return c
+}
+
+func (w *waiter) notify(ev engine.Event) {
+	if ev.StepName != "" {
+		return
+	}
+	switch ev.State {
+	case "complete", "error", "cancelled":
+		select {
+		case w.get(ev.TaskUUID) <- ev.State:
+		default:
+		}
+	}
+}
+
+func (w *waiter) wait(ctx context.Context, task string) (string, error) {
+	c := w.get(task)
+	defer func() { w.mu.Lock(); delete(w.ch, task); w.mu.Unlock() }()
+	select {
+	case st := <-c:
+		return st, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Run starts a local stack with no-op handlers and measures it.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Warmup == 0 {
+		o.Warmup = 20
+	}
+	if o.Single == 0 {
+		o.Single = 200
+	}
+	if o.PerWorker == 0 {
+		o.PerWorker = 25
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	tpl, err := template.ParseFile(o.TemplatePath)
+	if err != nil {
+		return nil, err
+	}
+	env, err := localstack.Start(ctx, localstack.Options{Addr: "127.0.0.1:0", Quiet: true})
+	if err != nil {
+		return nil, err
+	}
+	defer env.Close()
+	cnt := &counter{m: map[string]int{}}
+	opts := env.ClientOptions
+	opts.APIOptions = append(opts.APIOptions, cnt.middleware)
+	cfg, err := awsconn.Load(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	reg := worker.NewRegistry()
+	for _, s := range tpl.Steps {
+		if _, ok := reg.Lookup(s.Handler); !ok {
+			reg.RegisterFunc(s.Handler, func(context.Context, *worker.Step) (worker.Result, error) { return worker.Success(map[string]bool{"ok": true}) })
+		}
+	}
+	w := &waiter{ch: map[string]chan string{}}
+	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: "bench", Templates: []*template.Template{tpl}, Registry: reg,
+		APIAddr: "127.0.0.1:0", Notify: w.notify, WorkerConcurrency: 64, Pollers: 4,
+		DynamoDB: awsconn.DynamoDB(cfg, opts), SQS: awsconn.SQS(cfg, opts),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	cl := client.New(st.APIURL)
+	var seq atomic.Int64
+	runTask := func(ctx context.Context) (time.Duration, error) {
+		n := seq.Add(1)
+		body, _ := json.Marshal(map[string]any{"order_id": fmt.Sprintf("BENCH-%d", n), "customer_id": "C-1",
+			"items": []any{map[string]any{"sku": "A", "quantity": 1}}, "amount": 10})
+		start := time.Now()
+		t, err := cl.CreateTask(ctx, engine.TaskRequest{Namespace: tpl.Namespace, Name: tpl.Name, Version: tpl.Version, Context: body})
+		if err != nil {
+			return 0, err
+		}
+		state, err := w.wait(ctx, t.TaskUUID)
+		if err != nil {
+			return 0, err
+		}
+		if state != "complete" {
+			return 0, fmt.Errorf("task %s ended %s", t.TaskUUID, state)
+		}
+		return time.Since(start), nil
+	}
+	rep := &Report{Machine: machine(), StepsPerTask: len(tpl.Steps), GeneratedAt: time.Now().UTC(), Tasks: o.Single}
+	fmt.Fprintf(o.Out, "warming up (%d tasks)…\n", o.Warmup)
+	for range o.Warmup {
+		if _, err := runTask(ctx); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(o.Out, "single-task latency (%d sequential %s tasks, %d steps each)…\n", o.Single, tpl.Name, len(tpl.Steps))
+	lat := make([]time.Duration, 0, o.Single)
+	for range o.Single {
+		d, err := runTask(ctx)
+		if err != nil {
+			return nil, err
+		}
+		lat = append(lat, d)
+	}
+	rep.OrderP50ms, rep.OrderP95ms, rep.OrderP99ms = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+	before := cnt.snapshot()
+	sps8, _, err := throughput(ctx, 8, o.PerWorker, len(tpl.Steps), runTask)
+	if err != nil {
+		return nil, err
+	}
+	after := cnt.snapshot()
+	steps := float64(8 * o.PerWorker * len(tpl.Steps))
+	rep.RequestsPerStep = map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			rep.RequestsPerStep[k] = round2(float64(d) / steps)
+			rep.RequestsTotalPer += float64(d) / steps
+		}
+	}
+	rep.RequestsTotalPer = round2(rep.RequestsTotalPer)
+	rep.StepsPerSecC8 = round2(sps8)
+	fmt.Fprintf(o.Out, "throughput at 32 concurrent tasks…\n")
+	sps32, p99, err := throughput(ctx, 32, o.PerWorker, len(tpl.Steps), runTask)
+	if err != nil {
+		return nil, err
+	}
+	rep.StepsPerSecC32, rep.TaskP99msC32 = round2(sps32), p99
+	return rep, nil
+}
+
+func throughput(ctx context.Context, conc, per, stepsPerTask int, run func(context.Context) (time.Duration, error)) (float64, float64, error) {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		lat  []time.Duration
+		ferr error
+	)
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range per {
+				d, err := run(ctx)
+				mu.Lock()
+				if err != nil && ferr == nil {
+					ferr = err
+				}
+				lat = append(lat, d)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ferr != nil {
+		return 0, 0, ferr
+	}
+	el := time.Since(start).Seconds()
+	return float64(conc*per*stepsPerTask) / el, pct(lat, 99), nil
+}
+
+func pct(d []time.Duration, p int) float64 {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s) == 0 {
+		return 0
+	}
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return round2(float64(s[i].Microseconds()) / 1000)
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func machine() map[string]string {
+	m := map[string]string{"goos": runtime.GOOS, "goarch": runtime.GOARCH, "go": runtime.Version(),
+		"cpus": fmt.Sprint(runtime.NumCPU())}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if host, err := os.Hostname(); err == nil {
+		m["host"] = host
+	}
+	return m
+}
+
+// Print writes the report as a table.
+func Print(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "\nTasker benchmark — %s, %s cpus, %s\n", r.Machine["cpu"], r.Machine["cpus"], r.Machine["go"])
+	fmt.Fprintf(w, "order fulfillment (%d steps, no-op handlers), single task, %d runs:\n", r.StepsPerTask, r.Tasks)
+	fmt.Fprintf(w, "  p50 %.2f ms   p95 %.2f ms   p99 %.2f ms\n", r.OrderP50ms, r.OrderP95ms, r.OrderP99ms)
+	fmt.Fprintf(w, "throughput: %.0f steps/s at 8 concurrent tasks, %.0f steps/s at 32 (task p99 %.2f ms)\n", r.StepsPerSecC8, r.StepsPerSecC32, r.TaskP99msC32)
+	fmt.Fprintf(w, "AWS requests per step (%.2f total):\n", r.RequestsTotalPer)
+	keys := make([]string, 0, len(r.RequestsPerStep))
+	for k := range r.RequestsPerStep {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-40s %.2f\n", k, r.RequestsPerStep[k])
+	}
+}
