@@ -121,6 +121,7 @@ func newDemoCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd, "127.0.0.1:0", "127.0.0.1:0")
+	_ = cmd.Flags().Set("log-level", "error")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
 	return cmd
 }

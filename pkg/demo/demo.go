@@ -49,7 +49,7 @@ func Cases() []Case {
 		{Title: "order fulfillment, fraud detected (permanent failure)", Namespace: "fulfillment", Name: "order_fulfillment",
 			Context: order(map[string]any{"order_id": "ORD-1003", "fraud": true}), Expect: "error"},
 		{Title: "payment processing", Namespace: "payments", Name: "payment_processing",
-			Context: map[string]any{"payment_id": "PAY-9", "amount": 250, "currency": "EUR", "method": "card"}, Expect: "complete"},
+			Context: map[string]any{"payment_id": "PAY-9", "amount": 250, "currency": "EUR", "payment_method": "card"}, Expect: "complete"},
 		{Title: "conditional approval, 7500 (manager + finance)", Namespace: "approvals", Name: "conditional_approval",
 			Context: map[string]any{"amount": 7500, "requester": "alice", "purpose": "laptops"}, Expect: "complete", ExpectSteps: 5},
 		{Title: "conditional approval, 300 (auto)", Namespace: "approvals", Name: "conditional_approval",

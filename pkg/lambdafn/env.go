@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/tasker-go/tasker/pkg/awsconn"
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/worker"
 )
 
 // EnvPrefix names the variable carrying the resource prefix (table and queue
@@ -20,6 +23,7 @@ const EnvPrefix = "TASKER_PREFIX"
 // Deps are the clients and engine a function builds once per cold start.
 type Deps struct {
 	Names  resources.Names
+	SQS    *sqs.Client
 	Store  *dynamo.Store
 	Engine *engine.Engine
 	Logger *slog.Logger
@@ -40,12 +44,23 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
 	store := dynamo.New(awsconn.DynamoDB(cfg, opts), names.StateTable())
-	eng, err := engine.New(engine.Config{Store: store, Queue: sqsqueue.New(awsconn.SQS(cfg, opts), nil), Names: names,
+	sq := awsconn.SQS(cfg, opts)
+	eng, err := engine.New(engine.Config{Store: store, Queue: sqsqueue.New(sq, nil), Names: names,
 		Processor: processor, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	return &Deps{Names: names, Store: store, Engine: eng, Logger: log}, nil
+	return &Deps{Names: names, SQS: sq, Store: store, Engine: eng, Logger: log}, nil
+}
+
+// NewWorker builds a worker for the handlers in reg that sends results to
+// the stack's results queue (its URL is looked up once, at cold start).
+func (d *Deps) NewWorker(ctx context.Context, reg *worker.Registry) (*worker.Worker, error) {
+	url, err := sqsqueue.New(d.SQS, nil).URL(ctx, d.Names.ResultsQueue())
+	if err != nil {
+		return nil, err
+	}
+	return worker.New(worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger})
 }
 
 func logLevel() slog.Level {
