@@ -157,7 +157,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	reg := worker.NewRegistry()
 	for _, s := range tpl.Steps {
 		if _, ok := reg.Lookup(s.Handler); !ok {
-			reg.RegisterFunc(s.Handler, func(context.Context, *worker.Step) (worker.Result, error) { return worker.Success(map[string]bool{"ok": true}) })
+			reg.RegisterFunc(s.Handler, func(context.Context, *worker.Step) (worker.Result, error) {
+				return worker.Success(map[string]bool{"ok": true})
+			})
 		}
 	}
 	w := &waiter{ch: map[string]chan string{}}

@@ -78,8 +78,8 @@ type Stack struct {
 	// DynamoDB and SQS are the clients every component uses.
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
-	Engine      *engine.Engine
-	API         *api.Handler
+	Engine   *engine.Engine
+	API      *api.Handler
 	// APIURL is the HTTP API's base URL, when it listens.
 	APIURL string
 	// Worker is the in-process worker, when Registry was given.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/tasker-go/tasker/pkg/template"
 )
@@ -23,11 +22,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(everyKey))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		start := time.Now()
 		tmpl, err := template.Parse(data, "fuzz")
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("SLOW %v: %q", d, data)
-		}
 		if err != nil {
 			var verr *template.ValidationError
 			if !errors.As(err, &verr) || len(verr.Problems) == 0 {
