@@ -28,7 +28,7 @@ func (s *Store) ClaimStep(ctx context.Context, taskUUID, stepName string, attemp
 		From:        []statemachine.StepState{statemachine.StepEnqueued},
 		Attempts:    attempt - 1,
 		To:          statemachine.StepInProgress,
-		SetAttempts: attempt,
+		SetAttempts: &attempt,
 		At:          now,
 		WorkerID:    workerID,
 		SweepAt:     now.Add(timeout + ClaimGrace),

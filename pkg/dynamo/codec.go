@@ -44,19 +44,24 @@ const (
 
 // historyPrefix starts the name of every attribute holding one transition
 // record. Each record is its own top-level attribute, named so that names
-// sort in time order ("h_<UTC time>_<index>_<random>"): appending is then a
+// sort in time order ("h_<UTC time>_<process><sequence>_<index>"): appending is then a
 // plain SET inside the same conditional write as the state change, which
 // works on DynamoDB and on emulators without list_append.
 const historyPrefix = "h_"
 
-var historySeq atomic.Uint32
+// historySeq orders the writes of this process that share a timestamp;
+// processSalt keeps names from different processes apart.
+var (
+	historySeq  atomic.Uint32
+	processSalt = uint32(time.Now().UnixNano())
+)
 
 // historyNames returns one attribute name per transition.
 func historyNames(trs []workflow.Transition) []string {
 	names := make([]string, len(trs))
-	salt := historySeq.Add(1)
+	seq := historySeq.Add(1)
 	for i, t := range trs {
-		names[i] = fmt.Sprintf("%s%s_%02d_%08x", historyPrefix, t.At.UTC().Format("20060102T150405.000000000"), i, salt^uint32(time.Now().UnixNano()))
+		names[i] = fmt.Sprintf("%s%s_%08x%08x_%02d", historyPrefix, t.At.UTC().Format("20060102T150405.000000000"), processSalt, seq, i)
 	}
 	return names
 }

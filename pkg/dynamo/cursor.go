@@ -26,7 +26,11 @@ func encodeCursor(k map[string]types.AttributeValue) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(c string) (map[string]types.AttributeValue, error) {
+// decodeCursor reads a token made by encodeCursor. want names the key
+// attributes a token may carry, with required values where given ("" = any);
+// a token with other attributes or other values is rejected, so a forged or
+// foreign cursor never reaches DynamoDB.
+func decodeCursor(c string, want map[string]string) (map[string]types.AttributeValue, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCursor, err)
@@ -34,6 +38,12 @@ func decodeCursor(c string) (map[string]types.AttributeValue, error) {
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 {
 		return nil, ErrBadCursor
+	}
+	for k, got := range m {
+		v, ok := want[k]
+		if !ok || (v != "" && got != v) {
+			return nil, ErrBadCursor
+		}
 	}
 	out := make(map[string]types.AttributeValue, len(m))
 	for k, v := range m {

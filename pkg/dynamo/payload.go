@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -46,8 +47,12 @@ func (s *Store) SavePayload(ctx context.Context, taskUUID, id string, data []byt
 }
 
 // LoadPayload reads a payload saved by SavePayload; workflow.ErrNotFound when
-// a chunk is missing.
+// a chunk is missing or the reference is not one SavePayload makes.
 func (s *Store) LoadPayload(ctx context.Context, ref *protocol.PayloadRef) ([]byte, error) {
+	if ref == nil || ref.Bytes < 0 || ref.Bytes > MaxPayloadBytes || ref.Chunks < 1 ||
+		ref.Chunks > MaxPayloadBytes/chunkBytes+1 || !strings.HasPrefix(ref.SK, "B#") || !strings.HasPrefix(ref.PK, "T#") {
+		return nil, fmt.Errorf("load payload: invalid reference: %w", workflow.ErrNotFound)
+	}
 	out := make([]byte, 0, ref.Bytes)
 	for i := 0; i < ref.Chunks; i++ {
 		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(ref.PK, fmt.Sprintf("%s#%04d", ref.SK, i)), ConsistentRead: aws.Bool(true)})

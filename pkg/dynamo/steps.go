@@ -166,8 +166,8 @@ type StepChange struct {
 	To          statemachine.StepState
 	Transitions []workflow.Transition
 	At          time.Time
-	// SetAttempts, when >= 0, sets the attempt counter (claim: +1; reset: 0).
-	SetAttempts int
+	// SetAttempts, when set, sets the attempt counter (claim: +1; reset: 0).
+	SetAttempts *int
 	// SweepAt schedules the sweeper to look at the step then; zero removes it.
 	SweepAt time.Time
 	// Optional fields written with the change.
@@ -200,9 +200,9 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 		cond += " AND attempts = :a"
 		vals[":a"] = num(int64(c.Attempts))
 	}
-	if c.SetAttempts >= 0 {
+	if c.SetAttempts != nil {
 		set += ", attempts = :sa"
-		vals[":sa"] = num(int64(c.SetAttempts))
+		vals[":sa"] = num(int64(*c.SetAttempts))
 	}
 	switch c.To {
 	case statemachine.StepEnqueued:

@@ -213,7 +213,7 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		start, err := decodeCursor(cursor)
+		start, err := decodeCursor(cursor, map[string]string{"pk": "", "sk": skTask, "gsi1pk": "NS#" + namespace, "gsi1sk": ""})
 		if err != nil {
 			return nil, err
 		}

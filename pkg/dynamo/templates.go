@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
@@ -66,7 +67,7 @@ func (s *Store) GetTemplate(ctx context.Context, namespace, name, version string
 func (s *Store) ListTemplates(ctx context.Context) ([]*TemplateRecord, error) {
 	var recs []*TemplateRecord
 	in := &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String("gsi1"),
+		TableName: &s.table, IndexName: aws.String(resources.IndexByNamespace),
 		KeyConditionExpression:    aws.String("gsi1pk = :p"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("TEMPLATES")},
 	}
@@ -147,5 +148,3 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
-
-var _ = workflow.ErrNotFound

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +51,8 @@ func invalid(field, format string, args ...any) error {
 	return &InvalidRequestError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
+var namespacePattern = regexp.MustCompile(`^[a-z0-9_]{1,29}$`)
+
 // Limits on request fields.
 const (
 	maxReasonLen = 500
@@ -60,6 +63,9 @@ const (
 func (r *TaskRequest) validate() error {
 	if r.Namespace == "" {
 		return invalid("namespace", "required")
+	}
+	if !namespacePattern.MatchString(r.Namespace) {
+		return invalid("namespace", "must match %s", namespacePattern)
 	}
 	if r.Name == "" {
 		return invalid("name", "required")
@@ -162,6 +168,7 @@ func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Tas
 			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
 		return t, nil
 	}
+	started.Context = taskCtx
 	return started, nil
 }
 

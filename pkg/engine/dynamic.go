@@ -7,7 +7,6 @@ import (
 	"regexp"
 
 	"github.com/tasker-go/tasker/pkg/protocol"
-	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
@@ -313,5 +312,3 @@ func (e *Engine) createPlanned(ctx context.Context, run *taskRun, plan *outcomeP
 	}
 	return nil
 }
-
-var _ = statemachine.StepPending

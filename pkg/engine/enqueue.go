@@ -65,7 +65,7 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 		}
 		updated, err := e.store.TransitionStep(ctx, run.task.UUID, s.Name, dynamo.StepChange{
 			From: []statemachine.StepState{s.State}, Attempts: s.Attempts, To: statemachine.StepEnqueued,
-			SetAttempts: -1, At: now, Transitions: trs, SweepAt: now.Add(e.cfg.EnqueueResendAfter),
+			At: now, Transitions: trs, SweepAt: now.Add(e.cfg.EnqueueResendAfter),
 		})
 		if err != nil {
 			if !errors.Is(err, workflow.ErrConflict) {

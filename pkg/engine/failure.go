@@ -52,7 +52,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepError,
-			SetAttempts: -1, At: now, Transitions: trs, Error: fail,
+			At: now, Transitions: trs, Error: fail,
 		})
 		if err != nil {
 			if errors.Is(err, workflow.ErrConflict) {
@@ -76,7 +76,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 	}
 	updated, err := e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 		From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepWaitingForRetry,
-		SetAttempts: -1, At: now, Transitions: trs, Error: fail, NextRetryAt: &next, SweepAt: sweep,
+		At: now, Transitions: trs, Error: fail, NextRetryAt: &next, SweepAt: sweep,
 	})
 	if err != nil {
 		if errors.Is(err, workflow.ErrConflict) {

@@ -105,7 +105,7 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: msg.Attempt,
-			To: statemachine.StepComplete, SetAttempts: -1, At: now, Transitions: trs,
+			To: statemachine.StepComplete, At: now, Transitions: trs,
 			Result: stored, ResultRef: ref, DecrementTask: true, TaskUnfinishedDelta: len(plan.steps),
 		})
 		if err != nil && !errors.Is(err, workflow.ErrConflict) {

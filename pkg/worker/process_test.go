@@ -391,7 +391,7 @@ func reenqueue(t *testing.T, h *harness, msg *protocol.StepMessage) {
 	t.Helper()
 	_, err := h.store.TransitionStep(context.Background(), msg.TaskUUID, msg.StepName, dynamo.StepChange{
 		From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: -1,
-		To: statemachine.StepEnqueued, SetAttempts: -1, At: epoch,
+		To: statemachine.StepEnqueued, At: epoch,
 		Transitions: []workflow.Transition{{From: "in_progress", To: "enqueued", Event: "test_reenqueue", At: epoch}},
 	})
 	assert.NoError(t, err)
