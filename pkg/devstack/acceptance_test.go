@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func (w *windows) record(task, step string, start, end time.Time) {
 	w.m[task+"/"+step] = append(w.m[task+"/"+step], window{start, end})
 }
 
-var prefixSeq = time.Now().UnixNano() % 100000
+// prefixSeq gives each system of this test binary its own resource prefix.
+var prefixSeq atomic.Int64
 
 func startSystem(t *testing.T, dir string, delay time.Duration) *system {
 	t.Helper()
@@ -74,8 +76,7 @@ func startSystemWith(t *testing.T, dir string, delay time.Duration, slow map[str
 		})
 	}
 	env := localtest.Env(t)
-	prefixSeq++
-	st, err := devstack.Start(context.Background(), devstack.Options{Env: env, Prefix: fmt.Sprintf("acc-%d-%d", prefixSeq, time.Now().UnixNano()%1000000),
+	st, err := devstack.Start(context.Background(), devstack.Options{Env: env, Prefix: fmt.Sprintf("acc-%d-%d", prefixSeq.Add(1), time.Now().UnixNano()%1000000),
 		Templates: tpls, Registry: reg, APIAddr: "127.0.0.1:0", SweepEvery: 500 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
