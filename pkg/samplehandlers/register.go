@@ -54,7 +54,7 @@ type entry struct {
 }
 
 // acceptanceHandlers returns the handlers the acceptance templates call,
-// with the behaviour /work/shared/acceptance/README.md specifies.
+// with the behaviour the shared acceptance suite (shared/acceptance/README.md) specifies.
 func acceptanceHandlers() []entry {
 	return []entry{
 		{"math.square_even_number", squareEvenNumber},
