@@ -87,7 +87,8 @@ for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work fini
 			if localstack.DataDir() != "" {
 				fmt.Fprintf(out, "  state persisted in %s\n", localstack.DataDir())
 			}
-			fmt.Fprintf(out, "Try: tasker task create fulfillment/order_fulfillment --context @examples/order.json --wait\nCtrl-C to stop.\n")
+			fmt.Fprintf(out, "Try: tasker task create fulfillment/order_fulfillment --wait --context '%s'\nCtrl-C to stop.\n",
+				`{"order_id":"ORD-1","customer_id":"C-1","items":[{"sku":"A","quantity":1}],"amount":10}`)
 			<-ctx.Done()
 			fmt.Fprintln(out, "stopping: letting in-flight work finish…")
 			return st.Close()
