@@ -99,33 +99,35 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 // stepTransitions builds the transition records for applying evs in order
 // from state from, checking each hop against the step state machine.
 func (e *Engine) stepTransitions(run *taskRun, from statemachine.StepState, attempt int, at time.Time, reason string, evs ...statemachine.StepEvent) ([]workflow.Transition, error) {
-	trs := make([]workflow.Transition, 0, len(evs))
-	cur := from
-	for _, ev := range evs {
-		next, err := statemachine.NextStep(cur, ev)
-		if err != nil {
-			return nil, err
-		}
-		trs = append(trs, workflow.Transition{From: string(cur), To: string(next), Event: string(ev), Attempt: attempt,
-			At: at, Processor: e.cfg.Processor, CorrelationID: run.task.CorrelationID, Reason: reason})
-		cur = next
+	path, err := statemachine.StepPath(from, evs...)
+	if err != nil {
+		return nil, err
+	}
+	trs := make([]workflow.Transition, len(path))
+	for i, h := range path {
+		trs[i] = workflow.Transition{From: string(h.From), To: string(h.To), Event: string(h.Event), Attempt: attempt,
+			At: at, Processor: e.cfg.Processor, CorrelationID: run.task.CorrelationID, Reason: reason}
 	}
 	return trs, nil
 }
 
+// taskTransitions is stepTransitions for a task; it also returns the state
+// the path ends in.
 func (e *Engine) taskTransitions(t *workflow.Task, at time.Time, reason string, evs ...statemachine.TaskEvent) ([]workflow.Transition, statemachine.TaskState, error) {
-	trs := make([]workflow.Transition, 0, len(evs))
-	cur := t.State
-	for _, ev := range evs {
-		next, err := statemachine.NextTask(cur, ev)
-		if err != nil {
-			return nil, cur, err
-		}
-		trs = append(trs, workflow.Transition{From: string(cur), To: string(next), Event: string(ev), At: at,
-			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID, Reason: reason})
-		cur = next
+	path, err := statemachine.TaskPath(t.State, evs...)
+	if err != nil {
+		return nil, t.State, err
 	}
-	return trs, cur, nil
+	trs := make([]workflow.Transition, len(path))
+	for i, h := range path {
+		trs[i] = workflow.Transition{From: string(h.From), To: string(h.To), Event: string(h.Event), At: at,
+			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID, Reason: reason}
+	}
+	to := t.State
+	if len(path) > 0 {
+		to = path[len(path)-1].To
+	}
+	return trs, to, nil
 }
 
 // stepMessage builds the message for an enqueued step: task context, handler
