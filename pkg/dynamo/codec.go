@@ -42,9 +42,13 @@ const (
 	aStateForSwep = "sweep_kind"
 )
 
+// sortableTime is a fixed-width UTC time format whose text order is time order
+// (RFC 3339 with nanoseconds drops trailing zeros and does not sort).
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
 // historyPrefix starts the name of every attribute holding one transition
 // record. Each record is its own top-level attribute, named so that names
-// sort in time order ("h_<UTC time>_<process><sequence>_<index>"): appending is then a
+// sort in write order ("h_<UTC write time>_<process><sequence>_<index>"): appending is then a
 // plain SET inside the same conditional write as the state change, which
 // works on DynamoDB and on emulators without list_append.
 const historyPrefix = "h_"
@@ -56,19 +60,23 @@ var (
 	processSalt = uint32(time.Now().UnixNano())
 )
 
-// historyNames returns one attribute name per transition.
-func historyNames(trs []workflow.Transition) []string {
-	names := make([]string, len(trs))
+// historyNames returns one attribute name per transition of a write made at
+// writeAt (the writer's clock when it writes, not each record's own At,
+// which may come from another machine, e.g. a worker's finish time). Records
+// of one write keep their order through the index; writes of one process
+// through the sequence; writes of different processes through their clocks.
+func historyNames(writeAt time.Time, n int) []string {
+	names := make([]string, n)
 	seq := historySeq.Add(1)
-	for i, t := range trs {
-		names[i] = fmt.Sprintf("%s%s_%08x%08x_%02d", historyPrefix, t.At.UTC().Format("20060102T150405.000000000"), processSalt, seq, i)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%s_%08x%08x_%02d", historyPrefix, writeAt.UTC().Format("20060102T150405.000000000"), processSalt, seq, i)
 	}
 	return names
 }
 
 // addHistory puts the transitions into an item being created.
-func addHistory(item map[string]types.AttributeValue, trs []workflow.Transition) {
-	names := historyNames(trs)
+func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
+	names := historyNames(writeAt, len(trs))
 	for i, t := range trs {
 		item[names[i]] = transitionAttr(t)
 	}
@@ -76,8 +84,8 @@ func addHistory(item map[string]types.AttributeValue, trs []workflow.Transition)
 
 // historySet returns the SET assignments appending trs, and fills the
 // expression names and values.
-func historySet(trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
-	attrNames := historyNames(trs)
+func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
+	attrNames := historyNames(writeAt, len(trs))
 	out := ""
 	for i, t := range trs {
 		n, v := fmt.Sprintf("#hn%02d", i), fmt.Sprintf(":hv%02d", i)
@@ -296,9 +304,9 @@ func taskItem(t *workflow.Task) map[string]types.AttributeValue {
 	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
 	item[aUnfinished] = num(int64(t.Unfinished))
 	item[aStepsTotal] = num(int64(t.StepsTotal))
-	addHistory(item, t.History)
+	addHistory(item, t.UpdatedAt, t.History)
 	item["gsi1pk"] = str("NS#" + t.Namespace)
-	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + t.UUID)
+	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(sortableTime) + "#" + t.UUID)
 	return item
 }
 
@@ -360,7 +368,7 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 		item["inputs"] = str(string(s.Inputs))
 	}
 	item["created_at"] = timeAttr(s.CreatedAt)
-	addHistory(item, s.History)
+	addHistory(item, s.CreatedAt, s.History)
 	return item
 }
 

@@ -5,51 +5,85 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
-// ErrBadCursor means a pagination cursor could not be decoded.
+// ErrBadCursor means a pagination cursor could not be decoded or belongs to
+// another listing.
 var ErrBadCursor = errors.New("invalid cursor")
 
-// encodeCursor turns a LastEvaluatedKey (string attributes only) into an opaque token.
-func encodeCursor(k map[string]types.AttributeValue) string {
-	m := make(map[string]string, len(k))
+// cursorToken is the opaque pagination token: the listing it belongs to and
+// the LastEvaluatedKey (string attributes only).
+type cursorToken struct {
+	Scope string            `json:"s"`
+	Key   map[string]string `json:"k"`
+}
+
+// encodeCursor turns a LastEvaluatedKey into an opaque token bound to scope.
+func encodeCursor(scope string, k map[string]types.AttributeValue) string {
+	tok := cursorToken{Scope: scope, Key: make(map[string]string, len(k))}
 	for name, v := range k {
 		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			m[name] = s.Value
+			tok.Key[name] = s.Value
 		}
 	}
-	b, _ := json.Marshal(m)
+	b, _ := json.Marshal(tok)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads a token made by encodeCursor. want names the key
-// attributes a token may carry, with required values where given ("" = any);
-// a token with other attributes or other values is rejected, so a forged or
-// foreign cursor never reaches DynamoDB.
-func decodeCursor(c string, want map[string]string) (map[string]types.AttributeValue, error) {
+// decodeCursor reads a token made by encodeCursor for the same scope. A token
+// for another scope, with attributes other than allowed, or failing check is
+// rejected, so a forged or foreign cursor never reaches DynamoDB.
+func decodeCursor(c, scope string, allowed []string, check func(map[string]string) bool) (map[string]types.AttributeValue, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCursor, err)
 	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 {
+	var tok cursorToken
+	if err := json.Unmarshal(b, &tok); err != nil || tok.Scope != scope || len(tok.Key) == 0 {
 		return nil, ErrBadCursor
 	}
-	for k, got := range m {
-		v, ok := want[k]
-		if !ok || (v != "" && got != v) {
+	for k := range tok.Key {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
 			return nil, ErrBadCursor
 		}
 	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
+	if !check(tok.Key) {
+		return nil, ErrBadCursor
+	}
+	out := make(map[string]types.AttributeValue, len(tok.Key))
+	for k, v := range tok.Key {
 		out[k] = str(v)
 	}
 	return out, nil
+}
+
+// taskListCursorOK checks the keys of a namespace listing's cursor.
+func taskListCursorOK(namespace string) func(map[string]string) bool {
+	return func(k map[string]string) bool {
+		if !strings.HasPrefix(k["pk"], "T#") || k["sk"] != skTask {
+			return false
+		}
+		if p, ok := k["gsi1pk"]; ok && p != "NS#"+namespace {
+			return false
+		}
+		return true
+	}
+}
+
+// isValidation reports a DynamoDB ValidationException (e.g. a start key that
+// does not fit the query).
+func isValidation(err error) bool {
+	var apiErr interface{ ErrorCode() string }
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException"
 }
 
 func isConflict(err error) bool { return errors.Is(err, workflow.ErrConflict) }

@@ -73,3 +73,9 @@ func (s *Store) LoadPayload(ctx context.Context, ref *protocol.PayloadRef) ([]by
 	}
 	return out, nil
 }
+
+// PayloadOwnedBy reports whether ref points into the given task's partition:
+// a worker may only hand over payloads of its own task.
+func PayloadOwnedBy(ref *protocol.PayloadRef, taskUUID string) bool {
+	return ref != nil && ref.PK == taskPK(taskUUID)
+}

@@ -188,7 +188,7 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 	var remove []string
 	vals := map[string]types.AttributeValue{":to": str(string(c.To)), ":now": timeAttr(c.At)}
 	names := map[string]string{}
-	set := "SET st = :to, updated_at = :now" + historySet(c.Transitions, names, vals)
+	set := "SET st = :to, updated_at = :now" + historySet(c.At, c.Transitions, names, vals)
 	conds := make([]string, 0, len(c.From))
 	for i, f := range c.From {
 		p := fmt.Sprintf(":f%d", i)
@@ -268,7 +268,8 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 }
 
 // TransitionStep applies a guarded change to a step and returns the step as
-// it now is. It returns workflow.ErrConflict when the step is not in one of
+// it now is — except with c.DecrementTask, where the change is a transaction
+// and the returned step is nil (read it if needed). It returns workflow.ErrConflict when the step is not in one of
 // c.From with c.Attempts attempts (a duplicate or stale message), and
 // workflow.ErrNotFound when the step does not exist.
 func (s *Store) TransitionStep(ctx context.Context, taskUUID, name string, c StepChange) (*workflow.Step, error) {

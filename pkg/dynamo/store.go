@@ -93,7 +93,7 @@ func timeAttr(t time.Time) *types.AttributeValueMemberS {
 
 // sweepAt formats a due time so that it sorts lexically.
 func sweepAt(t time.Time) *types.AttributeValueMemberS {
-	return str(t.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+	return str(t.UTC().Format(sortableTime))
 }
 
 func sweepShard(pk, sk string) *types.AttributeValueMemberS {

@@ -130,13 +130,19 @@ type TaskChange struct {
 
 // TransitionTask applies a guarded state change to a task. It returns
 // workflow.ErrConflict when the task is not in change.From (or the counter
-// guard fails).
+// guard fails) and workflow.ErrNotFound when the task does not exist.
 func (s *Store) TransitionTask(ctx context.Context, taskUUID string, c TaskChange) (*workflow.Task, error) {
 	in := s.taskChangeUpdate(taskUUID, c)
 	in.ReturnValues = types.ReturnValueAllNew
 	out, err := s.db.UpdateItem(ctx, in)
 	if err != nil {
-		return nil, mapErr(fmt.Sprintf("task %s %s->%s", taskUUID, c.From, c.To), err)
+		err = mapErr(fmt.Sprintf("task %s %s->%s", taskUUID, c.From, c.To), err)
+		if isConflict(err) {
+			if _, gerr := s.GetTask(ctx, taskUUID); gerr != nil {
+				return nil, gerr
+			}
+		}
+		return nil, err
 	}
 	return decodeTask(out.Attributes)
 }
@@ -146,7 +152,7 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 		":to": str(string(c.To)), ":from": str(string(c.From)), ":one": num(1), ":now": timeAttr(c.At),
 	}
 	names := map[string]string{}
-	set := "SET st = :to, rev = rev + :one, updated_at = :now" + historySet(c.Transitions, names, vals)
+	set := "SET st = :to, rev = rev + :one, updated_at = :now" + historySet(c.At, c.Transitions, names, vals)
 	cond := "st = :from"
 	if c.To.Terminal() {
 		set += ", completed_at = :now"
@@ -213,7 +219,7 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		start, err := decodeCursor(cursor, map[string]string{"pk": "", "sk": skTask, "gsi1pk": "NS#" + namespace, "gsi1sk": ""})
+		start, err := decodeCursor(cursor, "NS#"+namespace, []string{"pk", "sk", "gsi1pk", "gsi1sk"}, taskListCursorOK(namespace))
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +227,9 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
+		if cursor != "" && isValidation(err) {
+			return nil, fmt.Errorf("list tasks: %w", ErrBadCursor)
+		}
 		return nil, mapErr("list tasks", err)
 	}
 	page := &TaskPage{}
@@ -232,7 +241,7 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 		page.Tasks = append(page.Tasks, t)
 	}
 	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = encodeCursor(out.LastEvaluatedKey)
+		page.Cursor = encodeCursor("NS#"+namespace, out.LastEvaluatedKey)
 	}
 	return page, nil
 }

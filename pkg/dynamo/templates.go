@@ -116,21 +116,50 @@ func templateRecord(it map[string]types.AttributeValue) *TemplateRecord {
 		Body: []byte(getS(it, "body")), Hash: getS(it, "hash")}
 }
 
-// compareVersions compares dotted numeric versions; non-numeric parts compare as strings.
+// compareVersions compares semantic versions: numeric core parts as
+// numbers, a release above its pre-releases, pre-release identifiers as
+// semver orders them (numeric below alphanumeric).
 func compareVersions(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	coreA, preA, _ := strings.Cut(a, "-")
+	coreB, preB, _ := strings.Cut(b, "-")
+	if c := compareIdentifiers(strings.Split(coreA, "."), strings.Split(coreB, ".")); c != 0 {
+		return c
+	}
+	switch {
+	case preA == preB:
+		return 0
+	case preA == "":
+		return 1
+	case preB == "":
+		return -1
+	}
+	return compareIdentifiers(strings.Split(preA, "."), strings.Split(preB, "."))
+}
+
+// compareIdentifiers compares dot-separated identifiers; a shorter list that
+// is a prefix of a longer one sorts first.
+func compareIdentifiers(pa, pb []string) int {
 	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y string
-		if i < len(pa) {
-			x = pa[i]
+		if i >= len(pa) {
+			return -1
 		}
-		if i < len(pb) {
-			y = pb[i]
+		if i >= len(pb) {
+			return 1
 		}
-		if len(x) != len(y) && isDigits(x) && isDigits(y) {
-			if len(x) < len(y) {
-				return -1
+		x, y := pa[i], pb[i]
+		dx, dy := isDigits(x), isDigits(y)
+		switch {
+		case dx && dy:
+			x, y = strings.TrimLeft(x, "0"), strings.TrimLeft(y, "0")
+			if len(x) != len(y) {
+				if len(x) < len(y) {
+					return -1
+				}
+				return 1
 			}
+		case dx:
+			return -1
+		case dy:
 			return 1
 		}
 		if c := strings.Compare(x, y); c != 0 {

@@ -46,6 +46,10 @@ func (e *Engine) HandleResult(ctx context.Context, msg *protocol.ResultMessage) 
 		return nil
 	}
 	result := msg.Result
+	if msg.ResultRef != nil && !dynamo.PayloadOwnedBy(msg.ResultRef, msg.TaskUUID) {
+		return e.applyFailure(ctx, run, step, msg.Attempt, &protocol.StepError{
+			Message: "invalid result message: result_ref points outside the task", ErrorType: "invalid_result"})
+	}
 	if msg.ResultRef != nil {
 		if result, err = e.store.LoadPayload(ctx, msg.ResultRef); err != nil {
 			return err
@@ -99,9 +103,8 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		if err != nil {
 			return err
 		}
-		if len(trs) > 0 && !msg.FinishedAt.IsZero() {
-			trs[0].At = msg.FinishedAt.UTC()
-			trs[0].Processor = msg.WorkerID
+		if len(trs) > 0 && msg.WorkerID != "" {
+			trs[0].Processor = msg.WorkerID // the worker handed the result over; the engine's clock stamps it
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: msg.Attempt,

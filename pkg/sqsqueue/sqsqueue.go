@@ -112,7 +112,36 @@ func (s *Sender) Send(ctx context.Context, queue string, m Message) error {
 	return nil
 }
 
-// SendBatch sends messages to the named queue, ten per request. It returns an
+// maxBatchBytes bounds the bodies and attributes of one SendMessageBatch:
+// SQS rejects a batch whose messages add up to more than 256 KiB.
+const maxBatchBytes = 256 * 1024
+
+// batchOverhead is what each entry's attributes may add to its body's size.
+const batchOverhead = 256
+
+// batches splits msgs into groups SQS accepts: at most ten messages and
+// maxBatchBytes in all.
+func batches(msgs []Message) [][]Message {
+	var out [][]Message
+	var cur []Message
+	size := 0
+	for _, m := range msgs {
+		n := len(m.Body) + len(m.CorrelationID) + batchOverhead
+		if len(cur) > 0 && (len(cur) == 10 || size+n > maxBatchBytes) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, m)
+		size += n
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// SendBatch sends messages to the named queue, up to ten (and 256 KiB) per
+// request. It returns an
 // error naming how many messages were not sent; messages are independent, so
 // a partial failure leaves the others sent.
 func (s *Sender) SendBatch(ctx context.Context, queue string, msgs []Message) error {
@@ -125,8 +154,7 @@ func (s *Sender) SendBatch(ctx context.Context, queue string, msgs []Message) er
 	}
 	failed := 0
 	var firstErr error
-	for start := 0; start < len(msgs); start += 10 {
-		chunk := msgs[start:min(start+10, len(msgs))]
+	for _, chunk := range batches(msgs) {
 		entries := make([]types.SendMessageBatchRequestEntry, len(chunk))
 		for i, m := range chunk {
 			entries[i] = types.SendMessageBatchRequestEntry{

@@ -195,12 +195,6 @@ func TestSendBatchReportsPartialFailure(t *testing.T) {
 // largest size the engine sends inline.
 func TestSendBatchStaysUnderTheBatchSizeLimit(t *testing.T) {
 	t.Parallel()
-	t.Skip("BUG: SendBatch groups messages only by count (10 per SendMessageBatch) and never by size. " +
-		"SQS caps the sum of a batch's message bodies (1 MiB today, 256 KiB before 2025) and rejects the whole " +
-		"request (BatchRequestTooLong), yet the engine sends step messages of up to protocol.MaxInlineBytes " +
-		"(200 KiB) inline and batches them in enqueueSteps: a fan-out of 6+ steps of a task with a ~180 KiB " +
-		"context fails every time it is retried (only the sweeper's one-by-one resend gets the steps out). " +
-		"The embedded emulator does not enforce the limit, so this test checks the requests the sender makes.")
 	f, rec, q := setup(t)
 	s := sqsqueue.New(rec, nil)
 	const batchLimit = 1 << 20 // SendMessageBatch: the sum of the bodies, 1,048,576 bytes
