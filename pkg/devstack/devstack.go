@@ -146,7 +146,8 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 	s.Provisioned = prov
 	s.Store = dynamo.New(s.DynamoDB, s.Names.StateTable())
 	ecfg := o.EngineConfig
-	ecfg.Store, ecfg.Queue, ecfg.Names = s.Store, sqsqueue.New(s.SQS, prov.QueueURLs), s.Names
+	sender := sqsqueue.New(s.SQS, prov.QueueURLs)
+	ecfg.Store, ecfg.Queue, ecfg.DeadLetters, ecfg.Names = s.Store, sender, sender, s.Names
 	if ecfg.Logger == nil {
 		ecfg.Logger = s.log
 	}

@@ -69,10 +69,10 @@ func decodeCursor(c, scope string, allowed []string, check func(map[string]strin
 // taskListCursorOK checks the keys of a namespace listing's cursor.
 func taskListCursorOK(namespace string) func(map[string]string) bool {
 	return func(k map[string]string) bool {
-		if !strings.HasPrefix(k["pk"], "T#") || k["sk"] != skTask {
+		if !strings.HasPrefix(k["pk"], "T#") || (k["sk"] != skTask && namespace != "") {
 			return false
 		}
-		if p, ok := k["gsi1pk"]; ok && p != "NS#"+namespace {
+		if p, ok := k["gsi1pk"]; ok && namespace != "" && p != "NS#"+namespace {
 			return false
 		}
 		return true

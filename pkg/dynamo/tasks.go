@@ -126,6 +126,9 @@ type TaskChange struct {
 	RequireUnfinished *int
 	// AddUnfinished adjusts the unfinished and total step counters (steps created).
 	AddUnfinished int
+	// SweepAt, when set, schedules the sweeper's next look at the task
+	// (staleness); a change to a terminal state always clears it.
+	SweepAt time.Time
 }
 
 // TransitionTask applies a guarded state change to a task. It returns
@@ -166,7 +169,12 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 		vals[":unf"] = num(int64(*c.RequireUnfinished))
 	}
 	remove := ""
-	if c.From == statemachine.TaskPending {
+	switch {
+	case !c.SweepAt.IsZero() && !c.To.Terminal():
+		set += ", sweep_shard = :shard, sweep_at = :due"
+		vals[":shard"] = sweepShard(taskPK(taskUUID), skTask)
+		vals[":due"] = sweepAt(c.SweepAt)
+	case c.From == statemachine.TaskPending || c.To.Terminal():
 		remove = " REMOVE sweep_shard, sweep_at"
 	}
 	return &dynamodb.UpdateItemInput{
@@ -244,4 +252,93 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 		page.Cursor = encodeCursor("NS#"+namespace, out.LastEvaluatedKey)
 	}
 	return page, nil
+}
+
+// TaskFilter narrows a task listing; empty fields match everything.
+type TaskFilter struct {
+	Namespace    string
+	Status       string
+	Initiator    string
+	SourceSystem string
+}
+
+// ListTasks lists tasks matching f. With a namespace it queries that
+// namespace's index (newest first); without one it scans the table, which
+// costs in proportion to the table: fine for operators, not for hot paths.
+// A page may hold fewer than limit tasks when filters skip some; follow
+// Cursor until it is empty.
+func (s *Store) ListTasks(ctx context.Context, f TaskFilter, limit int, cursor string) (*TaskPage, error) {
+	conds := []string{}
+	vals := map[string]types.AttributeValue{}
+	names := map[string]string{}
+	add := func(attr, v string) {
+		if v == "" {
+			return
+		}
+		n, p := "#f"+attr, ":f"+attr
+		names[n], vals[p] = attr, str(v)
+		conds = append(conds, n+" = "+p)
+	}
+	add("st", f.Status)
+	add("initiator", f.Initiator)
+	add("source_system", f.SourceSystem)
+	scope := "ALL"
+	if f.Namespace != "" {
+		scope = "NS#" + f.Namespace
+	} else {
+		add("kind", "task")
+	}
+	filter := join(conds, " AND ")
+	var start map[string]types.AttributeValue
+	if cursor != "" {
+		var err error
+		start, err = decodeCursor(cursor, scope+"|"+filter+"|"+f.Status+f.Initiator+f.SourceSystem,
+			[]string{"pk", "sk", "gsi1pk", "gsi1sk"}, taskListCursorOK(f.Namespace))
+		if err != nil {
+			return nil, err
+		}
+	}
+	var items []map[string]types.AttributeValue
+	var last map[string]types.AttributeValue
+	if f.Namespace != "" {
+		vals[":p"] = str(scope)
+		in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(resources.IndexByNamespace),
+			KeyConditionExpression: aws.String("gsi1pk = :p"), ExpressionAttributeValues: vals,
+			ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ExclusiveStartKey: start}
+		if filter != "" {
+			in.FilterExpression, in.ExpressionAttributeNames = aws.String(filter), names
+		}
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, s.listErr(cursor, err)
+		}
+		items, last = out.Items, out.LastEvaluatedKey
+	} else {
+		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{TableName: &s.table, FilterExpression: aws.String(filter),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: vals, Limit: aws.Int32(int32(max(limit, 100))),
+			ExclusiveStartKey: start})
+		if err != nil {
+			return nil, s.listErr(cursor, err)
+		}
+		items, last = out.Items, out.LastEvaluatedKey
+	}
+	page := &TaskPage{}
+	for _, it := range items {
+		t, err := decodeTask(it)
+		if err != nil {
+			return nil, err
+		}
+		page.Tasks = append(page.Tasks, t)
+	}
+	if len(last) > 0 {
+		page.Cursor = encodeCursor(scope+"|"+filter+"|"+f.Status+f.Initiator+f.SourceSystem, last)
+	}
+	return page, nil
+}
+
+func (s *Store) listErr(cursor string, err error) error {
+	if cursor != "" && isValidation(err) {
+		return fmt.Errorf("list tasks: %w", ErrBadCursor)
+	}
+	return mapErr("list tasks", err)
 }

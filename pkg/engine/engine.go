@@ -65,6 +65,8 @@ type Config struct {
 	MaxDecisionDepth int
 	// MaxBatchWorkers bounds the workers one batchable step may create (default 10000).
 	MaxBatchWorkers int
+	// DeadLetters, when set, lets the sweeper turn dead-lettered messages into DLQ entries.
+	DeadLetters DeadLetters
 	// EnqueueResendAfter is how long a step may sit enqueued before the sweeper
 	// sends its message again (default 15 minutes).
 	EnqueueResendAfter time.Duration

@@ -92,13 +92,15 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 
 // SweepReport counts what one sweep did.
 type SweepReport struct {
-	Started   int // tasks left pending, started
-	Resent    int // enqueued steps whose message was sent again
-	TimedOut  int // in-progress steps past their deadline, failed as retryable
-	Retried   int // steps whose retry was due, enqueued
-	Errors    int
-	Examined  int
-	Truncated bool // more items were due than one sweep handles
+	Started     int // tasks left pending, started
+	Resent      int // enqueued steps whose message was sent again
+	TimedOut    int // in-progress steps past their deadline, failed as retryable
+	Retried     int // steps whose retry was due, enqueued
+	Stale       int // tasks found stale (DLQ entry and/or error per their lifecycle)
+	DeadLetters int // dead-lettered messages turned into DLQ entries
+	Errors      int
+	Examined    int
+	Truncated   bool // more items were due than one sweep handles
 }
 
 // sweepBatch bounds the items one sweep handles.
@@ -123,6 +125,12 @@ func (e *Engine) Sweep(ctx context.Context) (SweepReport, error) {
 			e.log.WarnContext(ctx, "sweep item failed", "task_uuid", d.TaskUUID, "step", d.StepName, "state", d.State, "error", err)
 		}
 	}
+	n, err := e.drainDeadLetters(ctx)
+	rep.DeadLetters = n
+	if err != nil {
+		rep.Errors++
+		e.log.WarnContext(ctx, "draining dead-letter queues failed", "error", err)
+	}
 	return rep, nil
 }
 
@@ -132,7 +140,15 @@ func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, 
 			rep.Started++
 			return e.StartTask(ctx, d.TaskUUID)
 		}
-		return nil
+		run, err := e.loadRun(ctx, d.TaskUUID)
+		if err != nil {
+			return err
+		}
+		stale, err := e.checkStaleness(ctx, run, now)
+		if stale {
+			rep.Stale++
+		}
+		return err
 	}
 	run, err := e.loadRun(ctx, d.TaskUUID)
 	if err != nil {

@@ -47,7 +47,8 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		if err != nil {
 			return nil, err
 		}
-		updated, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: statemachine.TaskPending, To: to, Transitions: trs, At: now})
+		updated, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: statemachine.TaskPending, To: to, Transitions: trs, At: now,
+			SweepAt: lifecycleOf(tpl).nextCheck(&workflow.Task{State: to, CreatedAt: t.CreatedAt}, now)})
 		switch {
 		case err == nil:
 			t = updated

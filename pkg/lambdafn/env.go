@@ -45,7 +45,8 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	}
 	store := dynamo.New(awsconn.DynamoDB(cfg, opts), names.StateTable())
 	sq := awsconn.SQS(cfg, opts)
-	eng, err := engine.New(engine.Config{Store: store, Queue: sqsqueue.New(sq, nil), Names: names,
+	sender := sqsqueue.New(sq, nil)
+	eng, err := engine.New(engine.Config{Store: store, Queue: sender, DeadLetters: sender, Names: names,
 		Processor: processor, Logger: log})
 	if err != nil {
 		return nil, err

@@ -182,3 +182,44 @@ func (s *Sender) SendBatch(ctx context.Context, queue string, msgs []Message) er
 	}
 	return nil
 }
+
+// receiver is what Drain needs beyond sending; *sqs.Client has it.
+type receiver interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+}
+
+// Drain receives up to max messages from the named queue (typically a
+// dead-letter queue) and hands each body to fn; a message is deleted only
+// after fn succeeded, so nothing is lost. It returns how many were handled.
+func (s *Sender) Drain(ctx context.Context, queue string, max int, fn func(body []byte) error) (int, error) {
+	rc, ok := s.api.(receiver)
+	if !ok {
+		return 0, fmt.Errorf("drain %s: the SQS client cannot receive", queue)
+	}
+	url, err := s.URL(ctx, queue)
+	if err != nil {
+		return 0, err
+	}
+	handled := 0
+	for handled < max {
+		out, err := rc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url),
+			MaxNumberOfMessages: int32(min(10, max-handled)), WaitTimeSeconds: 1, VisibilityTimeout: 60})
+		if err != nil {
+			return handled, fmt.Errorf("drain %s: %w", queue, err)
+		}
+		if len(out.Messages) == 0 {
+			return handled, nil
+		}
+		for _, m := range out.Messages {
+			if err := fn([]byte(aws.ToString(m.Body))); err != nil {
+				return handled, err
+			}
+			if _, err := rc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				return handled, fmt.Errorf("drain %s: delete: %w", queue, err)
+			}
+			handled++
+		}
+	}
+	return handled, nil
+}

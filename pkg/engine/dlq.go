@@ -1,0 +1,250 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
+)
+
+// DeadLetters drains dead-letter queues; *sqsqueue.Sender implements it.
+type DeadLetters interface {
+	Drain(ctx context.Context, queue string, max int, fn func(body []byte) error) (int, error)
+}
+
+// Staleness thresholds, Tasker Core's defaults; a template's lifecycle
+// section overrides them.
+const (
+	defaultMaxDuration     = 24 * time.Hour
+	defaultWaitingDeps     = 60 * time.Minute
+	defaultWaitingRetry    = 30 * time.Minute
+	defaultStepsInProcess  = 30 * time.Minute
+	defaultStalenessAction = "dlq"
+)
+
+// lifecycle holds a template's staleness thresholds.
+type lifecycle struct {
+	maxDuration, waitingDeps, waitingRetry, inProcess time.Duration
+	action                                            string
+}
+
+func lifecycleOf(tpl *template.Template) lifecycle {
+	l := lifecycle{defaultMaxDuration, defaultWaitingDeps, defaultWaitingRetry, defaultStepsInProcess, defaultStalenessAction}
+	if lc := tpl.Lifecycle; lc != nil {
+		minutes := func(m int, d time.Duration) time.Duration {
+			if m > 0 {
+				return time.Duration(m) * time.Minute
+			}
+			return d
+		}
+		l.maxDuration = minutes(lc.MaxDurationMinutes, l.maxDuration)
+		l.waitingDeps = minutes(lc.MaxWaitingForDependenciesMinutes, l.waitingDeps)
+		l.waitingRetry = minutes(lc.MaxWaitingForRetryMinutes, l.waitingRetry)
+		l.inProcess = minutes(lc.MaxStepsInProcessMinutes, l.inProcess)
+		if lc.StalenessAction != "" {
+			l.action = lc.StalenessAction
+		}
+	}
+	return l
+}
+
+// threshold is how long a task may go without progress in its state.
+func (l lifecycle) threshold(s statemachine.TaskState) time.Duration {
+	switch s {
+	case statemachine.TaskWaitingForDependencies:
+		return l.waitingDeps
+	case statemachine.TaskWaitingForRetry:
+		return l.waitingRetry
+	}
+	return l.inProcess
+}
+
+// nextCheck is when the sweeper should next look at a task for staleness.
+func (l lifecycle) nextCheck(t *workflow.Task, lastActivity time.Time) time.Time {
+	next := lastActivity.Add(l.threshold(t.State))
+	if deadline := t.CreatedAt.Add(l.maxDuration); deadline.Before(next) {
+		next = deadline
+	}
+	return next
+}
+
+// checkStaleness handles a task the sweeper found due: a task without
+// progress for longer than its threshold (or older than its maximum
+// duration) gets its lifecycle's staleness_action: dlq (an entry with a
+// snapshot, then the task fails), error (the task fails) or none.
+func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time) (bool, error) {
+	t := run.task
+	if t.State.Terminal() {
+		return false, e.store.ClearTaskSweep(ctx, t.UUID)
+	}
+	l := lifecycleOf(run.tpl)
+	idle := now.Sub(t.UpdatedAt)
+	tooOld := now.Sub(t.CreatedAt) > l.maxDuration
+	if t.Paused || (!tooOld && idle <= l.threshold(t.State)) {
+		base := t.UpdatedAt
+		if t.Paused {
+			base = now
+		}
+		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, l.nextCheck(t, base))
+	}
+	reason := fmt.Sprintf("stale: no progress for %s in %s", idle.Round(time.Second), t.State)
+	if tooOld {
+		reason = fmt.Sprintf("stale: running for %s, longer than max_duration %s", now.Sub(t.CreatedAt).Round(time.Second), l.maxDuration)
+	}
+	switch l.action {
+	case "none":
+		e.log.WarnContext(ctx, "stale task left alone (staleness_action none)", "task_uuid", t.UUID, "reason", reason)
+		return true, e.store.ClearTaskSweep(ctx, t.UUID)
+	case "dlq":
+		snap, err := e.snapshot(ctx, t)
+		if err != nil {
+			return true, err
+		}
+		err = e.store.PutDLQEntry(ctx, &dynamo.DLQEntry{UUID: e.cfg.NewID(), TaskUUID: t.UUID, Reason: dynamo.DLQReasonStaleness,
+			ResolutionStatus: dynamo.DLQPending, Snapshot: snap, Message: reason, CreatedAt: now, UpdatedAt: now})
+		if err != nil && !errors.Is(err, workflow.ErrConflict) {
+			return true, err
+		}
+	}
+	return true, e.failStale(ctx, run, reason)
+}
+
+// failStale moves a stale task to error.
+func (e *Engine) failStale(ctx context.Context, run *taskRun, reason string) error {
+	now := e.now()
+	evs := []statemachine.TaskEvent{statemachine.TaskEvFail}
+	if run.task.State != statemachine.TaskStepsInProcess {
+		evs = []statemachine.TaskEvent{statemachine.TaskEvCancel}
+	}
+	trs, to, err := e.taskTransitions(run.task, now, reason, evs...)
+	if err != nil {
+		return err
+	}
+	_, err = e.store.TransitionTask(ctx, run.task.UUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now})
+	if errors.Is(err, workflow.ErrConflict) {
+		return nil
+	}
+	if err == nil {
+		e.notify(Event{TaskUUID: run.task.UUID, State: string(to), At: now})
+	}
+	return err
+}
+
+// snapshot captures a task and its steps for a DLQ entry.
+func (e *Engine) snapshot(ctx context.Context, t *workflow.Task) (json.RawMessage, error) {
+	steps, err := e.store.ListSteps(ctx, t.UUID)
+	if err != nil {
+		return nil, err
+	}
+	type stepSnap struct {
+		Name     string `json:"name"`
+		State    string `json:"state"`
+		Attempts int    `json:"attempts"`
+		Error    string `json:"error,omitempty"`
+	}
+	snap := struct {
+		TaskUUID  string     `json:"task_uuid"`
+		Template  string     `json:"template"`
+		State     string     `json:"state"`
+		CreatedAt time.Time  `json:"created_at"`
+		UpdatedAt time.Time  `json:"updated_at"`
+		Steps     []stepSnap `json:"steps"`
+	}{TaskUUID: t.UUID, Template: t.Namespace + "/" + t.Name + ":" + t.Version, State: string(t.State), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	for _, s := range steps {
+		ss := stepSnap{Name: s.Name, State: string(s.State), Attempts: s.Attempts}
+		if s.Error != nil {
+			ss.Error = s.Error.Message
+		}
+		snap.Steps = append(snap.Steps, ss)
+	}
+	return json.Marshal(snap)
+}
+
+// maxDLQMessage bounds the message body kept in a DLQ entry.
+const maxDLQMessage = 64 * 1024
+
+// drainDeadLetters turns messages SQS moved to dead-letter queues into DLQ
+// entries, so none is forgotten; a message is deleted only once its entry exists.
+func (e *Engine) drainDeadLetters(ctx context.Context) (int, error) {
+	if e.cfg.DeadLetters == nil {
+		return 0, nil
+	}
+	queues := []string{e.cfg.Names.OrchestrationQueue(), e.cfg.Names.ResultsQueue()}
+	recs, err := e.store.ListTemplates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var nss []string
+	for _, r := range recs {
+		if !slices.Contains(nss, r.Namespace) {
+			nss = append(nss, r.Namespace)
+			queues = append(queues, e.cfg.Names.StepQueue(r.Namespace))
+		}
+	}
+	total := 0
+	for _, q := range queues {
+		dlq := resources.DLQName(q)
+		reason := dynamo.DLQReasonSQSRedrive
+		if q != e.cfg.Names.OrchestrationQueue() && q != e.cfg.Names.ResultsQueue() {
+			reason = dynamo.DLQReasonWorker
+		}
+		n, err := e.cfg.DeadLetters.Drain(ctx, dlq, 100, func(body []byte) error {
+			var ids struct {
+				TaskUUID string `json:"task_uuid"`
+			}
+			_ = json.Unmarshal(body, &ids)
+			msg := string(body)
+			if len(msg) > maxDLQMessage {
+				msg = msg[:maxDLQMessage]
+			}
+			now := e.now()
+			return e.store.PutDLQEntry(ctx, &dynamo.DLQEntry{UUID: e.cfg.NewID(), TaskUUID: ids.TaskUUID, Reason: reason,
+				ResolutionStatus: dynamo.DLQPending, Source: dlq, Message: msg, CreatedAt: now, UpdatedAt: now})
+		})
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// DLQUpdate changes an entry's resolution.
+type DLQUpdate struct {
+	ResolutionStatus string `json:"resolution_status"`
+	Notes            string `json:"resolution_notes,omitempty"`
+	ResolvedBy       string `json:"resolved_by,omitempty"`
+}
+
+// UpdateDLQEntry records an operator's resolution of an entry. Errors:
+// *InvalidRequestError for an unknown status, workflow.ErrNotFound.
+func (e *Engine) UpdateDLQEntry(ctx context.Context, id string, u DLQUpdate) (*dynamo.DLQEntry, error) {
+	if !slices.Contains(dynamo.DLQStatuses, u.ResolutionStatus) {
+		return nil, invalid("resolution_status", "must be one of %v", dynamo.DLQStatuses)
+	}
+	if len(u.Notes) > 2000 {
+		return nil, invalid("resolution_notes", "at most 2000 characters")
+	}
+	return e.store.ResolveDLQEntry(ctx, id, u.ResolutionStatus, u.Notes, u.ResolvedBy, e.now())
+}
+
+// DLQStats counts entries by resolution status.
+func (e *Engine) DLQStats(ctx context.Context) (map[string]int, error) {
+	out := make(map[string]int, len(dynamo.DLQStatuses))
+	for _, s := range dynamo.DLQStatuses {
+		n, err := e.store.CountDLQ(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, nil
+}
