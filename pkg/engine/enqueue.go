@@ -142,6 +142,9 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 	if err != nil {
 		return sqsqueue.Message{}, err
 	}
+	if s.Type == string(template.StepDeferredConvergence) {
+		known = nil // a convergence needs every parent's type and failure, so read them all
+	}
 	parents, err := e.parentResults(ctx, run.task.UUID, s.Dependencies, known)
 	if err != nil {
 		return sqsqueue.Message{}, err
@@ -161,7 +164,8 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 		Namespace: run.task.Namespace, TaskName: run.task.Name, TaskVersion: run.task.Version,
 		Handler: s.Handler, StepType: s.Type, Attempt: s.Attempts + 1, MaxAttempts: s.MaxAttempts,
 		TimeoutSecs: timeout, CorrelationID: run.task.CorrelationID, EnqueuedAt: e.now(),
-		StepPayload: protocol.StepPayload{Context: taskCtx, Config: cfg, Parents: parents, Inputs: s.Inputs, Checkpoint: s.Checkpoint},
+		StepPayload: protocol.StepPayload{Context: taskCtx, Config: cfg, Parents: parents.results, ParentErrors: parents.errors,
+			BatchParents: parents.batch, Inputs: s.Inputs, Checkpoint: s.Checkpoint},
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
@@ -185,14 +189,21 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 	return sqsqueue.Message{Body: body, CorrelationID: run.task.CorrelationID}, nil
 }
 
+// parents holds what a step's message says about its direct parents.
+type parents struct {
+	results map[string]json.RawMessage
+	errors  map[string]*protocol.StepError // parents that failed yet released the step
+	batch   []string                       // parents that are batch worker instances
+}
+
 // parentResults returns the results of the named steps, using known results
 // first and reading the rest.
-func (e *Engine) parentResults(ctx context.Context, taskUUID string, deps []string, known map[string]json.RawMessage) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(deps))
+func (e *Engine) parentResults(ctx context.Context, taskUUID string, deps []string, known map[string]json.RawMessage) (parents, error) {
+	out := parents{results: make(map[string]json.RawMessage, len(deps))}
 	var missing []string
 	for _, d := range deps {
 		if r, ok := known[d]; ok {
-			out[d] = r
+			out.results[d] = r
 		} else {
 			missing = append(missing, d)
 		}
@@ -202,7 +213,7 @@ func (e *Engine) parentResults(ctx context.Context, taskUUID string, deps []stri
 	}
 	steps, err := e.store.GetSteps(ctx, taskUUID, missing)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	for _, d := range missing {
 		s, ok := steps[d]
@@ -211,9 +222,18 @@ func (e *Engine) parentResults(ctx context.Context, taskUUID string, deps []stri
 		}
 		r, err := e.stepResult(ctx, s)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		out[d] = r
+		out.results[d] = r
+		if s.Type == string(template.StepBatchWorker) {
+			out.batch = append(out.batch, d)
+		}
+		if s.State == statemachine.StepError && s.Error != nil {
+			if out.errors == nil {
+				out.errors = map[string]*protocol.StepError{}
+			}
+			out.errors[d] = s.Error
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -28,7 +29,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			return e.sendRetry(ctx, run, step) // redelivery: the change is applied, the message may not be
 		}
 		if step.State == statemachine.StepError && step.Attempts == attempt {
-			return e.failTask(ctx, run, step.Name)
+			return e.afterFinalFailure(ctx, run, step, failureStrategy(step))
 		}
 		return nil
 	}
@@ -45,6 +46,10 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		} else if fail.Retryable {
 			reason = "step is not retryable"
 		}
+		strategy := failureStrategy(step)
+		if strategy != "" && strategy != "fail_fast" {
+			reason += "; failure_strategy " + strategy
+		}
 		trs, err := e.stepTransitions(run, step.State, attempt, now, reason,
 			statemachine.StepEvEnqueueAsErrorForOrchestration, statemachine.StepEvFail)
 		if err != nil {
@@ -52,7 +57,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepError,
-			At: now, Transitions: trs, Error: fail,
+			At: now, Transitions: trs, Error: fail, DecrementTask: strategy == "continue_on_failure",
 		})
 		if err != nil {
 			if errors.Is(err, workflow.ErrConflict) {
@@ -61,7 +66,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			return err
 		}
 		e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepError), Attempt: attempt, At: now})
-		return e.failTask(ctx, run, step.Name)
+		return e.afterFinalFailure(ctx, run, step, strategy)
 	}
 	delay := backoffDelay(ts.Retry, attempt, time.Duration(fail.RetryAfterSeconds*float64(time.Second)))
 	next := now.Add(delay)
@@ -86,6 +91,39 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 	}
 	e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepWaitingForRetry), Attempt: attempt, At: now})
 	return e.sendRetry(ctx, run, updated)
+}
+
+// afterFinalFailure decides what a step's final failure does to its task. A
+// batch worker's failure_strategy decides for batch workers:
+//   - continue_on_failure: the failed worker releases the convergence step,
+//     which sees the failure (worker.Step.BatchResults) and runs anyway;
+//   - isolate: the failed worker waits for an operator (resolve or retry it)
+//     while the other workers go on; the convergence waits for it;
+//   - fail_fast (and every other step): the task fails.
+func (e *Engine) afterFinalFailure(ctx context.Context, run *taskRun, step *workflow.Step, strategy string) error {
+	switch strategy {
+	case "continue_on_failure":
+		ts, ok := run.tpl.Step(step.TemplateStep)
+		if !ok {
+			return fmt.Errorf("step %s: template step %q not in %s", step.Name, step.TemplateStep, run.tpl.Key())
+		}
+		return e.afterComplete(ctx, run, step, ts, &outcomePlan{}, json.RawMessage("null"))
+	case "isolate":
+		return nil
+	}
+	return e.failTask(ctx, run, step.Name)
+}
+
+// failureStrategy returns a batch worker's failure_strategy ("" for other steps).
+func failureStrategy(step *workflow.Step) string {
+	if step.Type != string(template.StepBatchWorker) || len(step.Inputs) == 0 {
+		return ""
+	}
+	var in protocol.BatchWorkerInputs
+	if json.Unmarshal(step.Inputs, &in) != nil {
+		return ""
+	}
+	return in.BatchMetadata.FailureStrategy
 }
 
 // sendRetry asks the scheduler to retry a waiting step when it is due. Delays

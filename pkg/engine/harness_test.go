@@ -33,6 +33,12 @@ type harness struct {
 
 func newHarness(t *testing.T, reg *worker.Registry, tpls ...*template.Template) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, reg, tpls...)
+}
+
+// newHarnessWith lets a test adjust the engine's configuration.
+func newHarnessWith(t *testing.T, adjust func(*engine.Config), reg *worker.Registry, tpls ...*template.Template) *harness {
+	t.Helper()
 	nss := map[string]bool{}
 	var list []string
 	for _, tp := range tpls {
@@ -43,8 +49,11 @@ func newHarness(t *testing.T, reg *worker.Registry, tpls ...*template.Template) 
 	}
 	f := localtest.New(t, list...)
 	h := &harness{t: t, f: f, store: dynamo.New(f.Env.DynamoDB, f.Names.StateTable()), done: map[string]chan struct{}{}}
-	eng, err := engine.New(engine.Config{Store: h.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names,
-		Notify: h.notify})
+	cfg := engine.Config{Store: h.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names, Notify: h.notify}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +82,7 @@ func newHarness(t *testing.T, reg *worker.Registry, tpls ...*template.Template) 
 			t.Fatal(err)
 		}
 		for _, ns := range list {
-			pc := worker.PollerConfig{QueueURL: f.QueueURL(f.Names.StepQueue(ns)), WaitTime: time.Second}
+			pc := worker.PollerConfig{QueueURL: f.QueueURL(f.Names.StepQueue(ns)), WaitTime: time.Second, Concurrency: 32}
 			run(func() { _ = w.Poll(ctx, pc) })
 		}
 	}

@@ -60,6 +60,11 @@ type StepPayload struct {
 	Config json.RawMessage `json:"config,omitempty"`
 	// Parents maps each direct parent step name to its result.
 	Parents map[string]json.RawMessage `json:"parents,omitempty"`
+	// ParentErrors holds the errors of parents that failed for good but
+	// still release this step (batch workers under continue_on_failure).
+	ParentErrors map[string]*StepError `json:"parent_errors,omitempty"`
+	// BatchParents names the parents that are batch worker instances.
+	BatchParents []string `json:"batch_parents,omitempty"`
 	// Inputs carries step inputs created at run time (batch cursor and metadata).
 	Inputs json.RawMessage `json:"inputs,omitempty"`
 	// Checkpoint is the last checkpoint a batch worker saved, if any.

@@ -46,6 +46,7 @@ func (w *Worker) newStep(msg *protocol.StepMessage, claimed *workflow.Step) *Ste
 		Handler: msg.Handler, CorrelationID: msg.CorrelationID,
 		Attempt: msg.Attempt, MaxAttempts: msg.MaxAttempts,
 		Context: msg.Context, Config: msg.Config, Parents: msg.Parents, Inputs: msg.Inputs,
+		ParentErrors: msg.ParentErrors, BatchParents: msg.BatchParents,
 		LastCheckpoint: msg.Checkpoint,
 		now:            w.clock,
 	}

@@ -37,6 +37,11 @@ type Step struct {
 	Config json.RawMessage
 	// Parents maps each direct parent step's name to its result.
 	Parents map[string]json.RawMessage
+	// ParentErrors holds the errors of parents that failed but still
+	// released this step (batch workers under continue_on_failure).
+	ParentErrors map[string]*protocol.StepError
+	// BatchParents names the parents that are batch worker instances.
+	BatchParents []string
 	// Inputs are run-time inputs; batch workers get protocol.BatchWorkerInputs.
 	Inputs json.RawMessage
 	// LastCheckpoint is the checkpoint a previous attempt (or this one)
