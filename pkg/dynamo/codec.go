@@ -256,6 +256,9 @@ func errorAttr(e *protocol.StepError) *types.AttributeValueMemberM {
 	if len(e.Context) > 0 {
 		m["context"] = str(string(e.Context))
 	}
+	if e.Compensate {
+		m["compensate"] = boolean(true)
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }
 
@@ -268,6 +271,7 @@ func getError(item map[string]types.AttributeValue) *protocol.StepError {
 		Message: getS(m.Value, "message"), ErrorType: getS(m.Value, "error_type"),
 		Retryable: getBool(m.Value, "retryable"), StatusCode: int(getN(m.Value, "status_code")),
 		RetryAfterSeconds: getF(m.Value, "retry_after_seconds"), Context: getJSON(m.Value, "context"),
+		Compensate: getBool(m.Value, "compensate"),
 	}
 }
 
@@ -337,6 +341,8 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 		CompletedAt:         getTimePtr(item, aCompletedAt),
 		Unfinished:          int(getN(item, aUnfinished)),
 		StepsTotal:          int(getN(item, aStepsTotal)),
+		Compensating:        getBool(item, "compensating"),
+		CompensationFailed:  getStrings(item, "comp_failed"),
 		History:             getTransitions(item),
 	}, nil
 }

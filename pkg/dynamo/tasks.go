@@ -126,6 +126,13 @@ type TaskChange struct {
 	RequireUnfinished *int
 	// AddUnfinished adjusts the unfinished and total step counters (steps created).
 	AddUnfinished int
+	// SetUnfinished, when set, replaces the unfinished counter (a saga
+	// starts counting its compensation steps); AddTotal adds created steps
+	// to the total.
+	SetUnfinished *int
+	AddTotal      int
+	// SetCompensating marks the task as running its compensations.
+	SetCompensating bool
 	// SweepAt, when set, schedules the sweeper's next look at the task
 	// (staleness); a change to a terminal state always clears it.
 	SweepAt time.Time
@@ -163,6 +170,18 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 	if c.AddUnfinished != 0 {
 		set += ", unfinished = unfinished + :add, steps_total = steps_total + :add"
 		vals[":add"] = num(int64(c.AddUnfinished))
+	}
+	if c.SetUnfinished != nil {
+		set += ", unfinished = :setunf"
+		vals[":setunf"] = num(int64(*c.SetUnfinished))
+	}
+	if c.AddTotal != 0 {
+		set += ", steps_total = steps_total + :addtot"
+		vals[":addtot"] = num(int64(c.AddTotal))
+	}
+	if c.SetCompensating {
+		set += ", compensating = :comp"
+		vals[":comp"] = boolean(true)
 	}
 	if c.RequireUnfinished != nil {
 		cond += " AND unfinished = :unf"
@@ -341,4 +360,16 @@ func (s *Store) listErr(cursor string, err error) error {
 		return fmt.Errorf("list tasks: %w", ErrBadCursor)
 	}
 	return mapErr("list tasks", err)
+}
+
+// AddCompensationFailure records, on the task, a compensation step that
+// failed for good.
+func (s *Store) AddCompensationFailure(ctx context.Context, taskUUID, step string, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
+		UpdateExpression:          aws.String("ADD comp_failed :s SET updated_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberSS{Value: []string{step}}, ":now": timeAttr(now)},
+	})
+	return mapErr("record compensation failure", err)
 }

@@ -38,6 +38,15 @@ func (r *taskRun) accepting() bool {
 	return !r.task.Paused && !r.task.State.Terminal() && r.task.State != statemachine.TaskBlockedByFailures
 }
 
+// acceptingStep reports whether the task may start this step: compensation
+// steps run while a saga holds the task in blocked_by_failures.
+func (r *taskRun) acceptingStep(s *workflow.Step) bool {
+	if s.Type == StepTypeCompensation {
+		return !r.task.Paused && r.task.Compensating && r.task.State == statemachine.TaskBlockedByFailures
+	}
+	return r.accepting()
+}
+
 // resendGrace separates a concurrent enqueue (another delivery of the same
 // event won the guarded write a moment ago and is sending the message) from a
 // crashed one (the write happened, the send did not; the event came back after
@@ -149,9 +158,13 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 	if err != nil {
 		return sqsqueue.Message{}, err
 	}
+	init := ts.Initialization
+	if s.Type == StepTypeCompensation && ts.Compensation != nil {
+		init = ts.Compensation.Initialization
+	}
 	var cfg json.RawMessage
-	if len(ts.Initialization) > 0 {
-		if cfg, err = json.Marshal(ts.Initialization); err != nil {
+	if len(init) > 0 {
+		if cfg, err = json.Marshal(init); err != nil {
 			return sqsqueue.Message{}, fmt.Errorf("step %s config: %w", s.Name, err)
 		}
 	}

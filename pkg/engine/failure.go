@@ -29,7 +29,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			return e.sendRetry(ctx, run, step) // redelivery: the change is applied, the message may not be
 		}
 		if step.State == statemachine.StepError && step.Attempts == attempt {
-			return e.afterFinalFailure(ctx, run, step, failureStrategy(step))
+			return e.afterFinalFailure(ctx, run, step, failureStrategy(step), step.Error != nil && step.Error.Compensate)
 		}
 		return nil
 	}
@@ -47,6 +47,9 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			reason = "step is not retryable"
 		}
 		strategy := failureStrategy(step)
+		if step.Type == StepTypeCompensation {
+			reason += "; compensation left for manual cleanup"
+		}
 		if strategy != "" && strategy != "fail_fast" {
 			reason += "; failure_strategy " + strategy
 		}
@@ -57,7 +60,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepError,
-			At: now, Transitions: trs, Error: fail, DecrementTask: strategy == "continue_on_failure",
+			At: now, Transitions: trs, Error: fail, DecrementTask: strategy == "continue_on_failure" || step.Type == StepTypeCompensation,
 		})
 		if err != nil {
 			if errors.Is(err, workflow.ErrConflict) {
@@ -66,9 +69,13 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			return err
 		}
 		e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepError), Attempt: attempt, At: now})
-		return e.afterFinalFailure(ctx, run, step, strategy)
+		return e.afterFinalFailure(ctx, run, step, strategy, fail.Compensate)
 	}
-	delay := backoffDelay(ts.Retry, attempt, time.Duration(fail.RetryAfterSeconds*float64(time.Second)))
+	policy := ts.Retry
+	if step.Type == StepTypeCompensation && ts.Compensation != nil {
+		policy = ts.Compensation.Retry
+	}
+	delay := backoffDelay(policy, attempt, time.Duration(fail.RetryAfterSeconds*float64(time.Second)))
 	next := now.Add(delay)
 	trs, err := e.stepTransitions(run, step.State, attempt, now, fmt.Sprintf("retry in %s", delay),
 		statemachine.StepEvEnqueueAsErrorForOrchestration, statemachine.StepEvWaitForRetry)
@@ -100,7 +107,10 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 //   - isolate: the failed worker waits for an operator (resolve or retry it)
 //     while the other workers go on; the convergence waits for it;
 //   - fail_fast (and every other step): the task fails.
-func (e *Engine) afterFinalFailure(ctx context.Context, run *taskRun, step *workflow.Step, strategy string) error {
+func (e *Engine) afterFinalFailure(ctx context.Context, run *taskRun, step *workflow.Step, strategy string, compensate bool) error {
+	if step.Type == StepTypeCompensation {
+		return e.compensationFailed(ctx, run, step)
+	}
 	switch strategy {
 	case "continue_on_failure":
 		ts, ok := run.tpl.Step(step.TemplateStep)
@@ -110,6 +120,9 @@ func (e *Engine) afterFinalFailure(ctx context.Context, run *taskRun, step *work
 		return e.afterComplete(ctx, run, step, ts, &outcomePlan{}, json.RawMessage("null"))
 	case "isolate":
 		return nil
+	}
+	if compensate || run.tpl.CompensateOnFailure {
+		return e.startCompensation(ctx, run, step.Name)
 	}
 	return e.failTask(ctx, run, step.Name)
 }

@@ -52,7 +52,7 @@ func (e *Engine) retryStep(ctx context.Context, taskUUID, stepName string, attem
 			return e.sendRetry(ctx, run, step)
 		}
 	}
-	if !run.accepting() {
+	if !run.acceptingStep(step) {
 		return nil // paused or finished: a re-drive picks it up
 	}
 	return e.enqueueSteps(ctx, run, []*workflow.Step{step}, nil)
@@ -67,7 +67,7 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 	if err != nil {
 		return err
 	}
-	if !run.accepting() {
+	if !run.accepting() && !run.task.Compensating {
 		return nil
 	}
 	steps, err := e.store.ListSteps(ctx, taskUUID)
@@ -77,6 +77,9 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 	now := e.now()
 	var ready []*workflow.Step
 	for _, s := range steps {
+		if !run.acceptingStep(s) {
+			continue
+		}
 		switch {
 		case s.State == statemachine.StepPending && s.DependenciesMet():
 			ready = append(ready, s)
@@ -167,7 +170,7 @@ func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, 
 			}
 			return err
 		}
-		if !run.accepting() {
+		if !run.acceptingStep(step) {
 			return nil
 		}
 		return e.resend(ctx, run, step)

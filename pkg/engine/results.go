@@ -80,7 +80,10 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 	if !ok {
 		return fmt.Errorf("step %s: template step %q not in %s", step.Name, step.TemplateStep, run.tpl.Key())
 	}
-	plan, perr := e.planOutcome(ctx, run, step, ts, result)
+	plan, perr := &outcomePlan{}, error(nil)
+	if step.Type != StepTypeCompensation {
+		plan, perr = e.planOutcome(ctx, run, step, ts, result)
+	}
 	if perr != nil {
 		var bad *OutcomeError
 		if errors.As(perr, &bad) {
@@ -174,6 +177,9 @@ func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow
 // dependents (batch worker templates excluded: their instances come from the
 // batchable step's outcome) plus the steps the outcome created that depend on it.
 func (e *Engine) childrenOf(run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan) []string {
+	if step.Type == StepTypeCompensation {
+		return compensationReleases(step)
+	}
 	seen := map[string]bool{}
 	var out []string
 	add := func(n string) {
@@ -212,11 +218,11 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 			return existing, err
 		}
 		existing++
-		if child.State == statemachine.StepPending && child.DependenciesMet() {
+		if child.State == statemachine.StepPending && child.DependenciesMet() && run.acceptingStep(child) {
 			ready = append(ready, child)
 		}
 	}
-	if len(ready) == 0 || !run.accepting() {
+	if len(ready) == 0 {
 		return existing, nil
 	}
 	return existing, e.enqueueSteps(ctx, run, ready, known)
@@ -228,7 +234,13 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	if err != nil {
 		return err
 	}
-	if t.Unfinished > 0 || t.State != statemachine.TaskStepsInProcess {
+	if t.Unfinished > 0 {
+		return nil
+	}
+	if t.Compensating && t.State == statemachine.TaskBlockedByFailures {
+		return e.finishCompensation(ctx, t)
+	}
+	if t.State != statemachine.TaskStepsInProcess {
 		return nil
 	}
 	now := e.now()

@@ -123,3 +123,13 @@ func ExtractOutcomes(result json.RawMessage) (Outcomes, error) {
 	}
 	return out, nil
 }
+
+// CompensationInputs are the run-time inputs of a compensation step.
+type CompensationInputs struct {
+	// Compensates names the completed step this one undoes.
+	Compensates string `json:"compensates"`
+	// Result is that step's result (what there is to undo).
+	Result json.RawMessage `json:"result,omitempty"`
+	// Release names the compensation steps that wait for this one.
+	Release []string `json:"release,omitempty"`
+}

@@ -120,6 +120,10 @@ type StepError struct {
 	RetryAfterSeconds float64         `json:"retry_after_seconds,omitempty"`
 	StatusCode        int             `json:"status_code,omitempty"`
 	Context           json.RawMessage `json:"context,omitempty"`
+	// Compensate asks, with a permanent failure, that the steps completed
+	// so far be compensated (their templates' compensation handlers run in
+	// reverse dependency order).
+	Compensate bool `json:"compensate,omitempty"`
 }
 
 // ResultMessage is sent by a worker to the results queue after an attempt.

@@ -64,6 +64,7 @@ func build(tree any, c *collector) *Template {
 	t.InputSchema = f.opaque("input_schema")
 	t.Metadata = f.opaque("metadata")
 	t.LoadedFrom, _ = f.str("loaded_from")
+	t.CompensateOnFailure = f.boolean("compensate_on_failure", false)
 	t.SystemDependencies = readSystemDependencies(f)
 	t.DomainEvents = readEventList(f, "domain_events", domainEventKeys)
 	if lf, ok := f.sub("lifecycle"); ok {
@@ -72,8 +73,11 @@ func build(tree any, c *collector) *Template {
 	var sources []stepSource
 	t.Steps, sources = readSteps(f)
 	t.Environments = readEnvironments(f, t.Steps)
+	var readable []int
+	t.Schedules, readable = readSchedules(f)
 	f.done()
 	checkTemplate(t, sources, c)
+	checkScheduleContexts(t, readable, c)
 	return t
 }
 
@@ -181,6 +185,7 @@ func readStep(c *collector, path string, item any) (Step, stepSource) {
 	s.SystemDependency, _ = f.str("system_dependency")
 	s.ResultSchema = f.opaque("result_schema")
 	s.Composition = f.opaque("composition")
+	s.Compensation = readCompensation(f)
 	f.done()
 	return s, src
 }

@@ -6,34 +6,36 @@ import "encoding/json"
 // written out: namespace_name, handler as a mapping, type, dependencies,
 // a full retry block.
 type templateJSON struct {
-	NamespaceName      string           `json:"namespace_name"`
-	Name               string           `json:"name"`
-	Version            string           `json:"version"`
-	Description        string           `json:"description,omitempty"`
-	IdentityStrategy   string           `json:"identity_strategy,omitempty"`
-	InputSchema        map[string]any   `json:"input_schema,omitempty"`
-	Steps              []stepJSON       `json:"steps"`
-	Lifecycle          *Lifecycle       `json:"lifecycle,omitempty"`
-	Metadata           map[string]any   `json:"metadata,omitempty"`
-	SystemDependencies map[string]any   `json:"system_dependencies,omitempty"`
-	DomainEvents       []map[string]any `json:"domain_events,omitempty"`
-	Environments       map[string]any   `json:"environments,omitempty"`
-	LoadedFrom         string           `json:"loaded_from,omitempty"`
+	NamespaceName       string           `json:"namespace_name"`
+	Name                string           `json:"name"`
+	Version             string           `json:"version"`
+	Description         string           `json:"description,omitempty"`
+	IdentityStrategy    string           `json:"identity_strategy,omitempty"`
+	InputSchema         map[string]any   `json:"input_schema,omitempty"`
+	Steps               []stepJSON       `json:"steps"`
+	Lifecycle           *Lifecycle       `json:"lifecycle,omitempty"`
+	Metadata            map[string]any   `json:"metadata,omitempty"`
+	SystemDependencies  map[string]any   `json:"system_dependencies,omitempty"`
+	DomainEvents        []map[string]any `json:"domain_events,omitempty"`
+	Environments        map[string]any   `json:"environments,omitempty"`
+	LoadedFrom          string           `json:"loaded_from,omitempty"`
+	CompensateOnFailure bool             `json:"compensate_on_failure,omitempty"`
 }
 
 type stepJSON struct {
-	Name             string           `json:"name"`
-	Description      string           `json:"description,omitempty"`
-	Handler          handlerJSON      `json:"handler"`
-	Type             StepType         `json:"type"`
-	Dependencies     []string         `json:"dependencies,omitempty"`
-	Retry            Retry            `json:"retry"`
-	TimeoutSeconds   int              `json:"timeout_seconds,omitempty"`
-	BatchConfig      *BatchConfig     `json:"batch_config,omitempty"`
-	PublishesEvents  []map[string]any `json:"publishes_events,omitempty"`
-	SystemDependency string           `json:"system_dependency,omitempty"`
-	ResultSchema     map[string]any   `json:"result_schema,omitempty"`
-	Composition      map[string]any   `json:"composition,omitempty"`
+	Name             string            `json:"name"`
+	Description      string            `json:"description,omitempty"`
+	Handler          handlerJSON       `json:"handler"`
+	Type             StepType          `json:"type"`
+	Dependencies     []string          `json:"dependencies,omitempty"`
+	Retry            Retry             `json:"retry"`
+	TimeoutSeconds   int               `json:"timeout_seconds,omitempty"`
+	BatchConfig      *BatchConfig      `json:"batch_config,omitempty"`
+	PublishesEvents  []map[string]any  `json:"publishes_events,omitempty"`
+	SystemDependency string            `json:"system_dependency,omitempty"`
+	ResultSchema     map[string]any    `json:"result_schema,omitempty"`
+	Composition      map[string]any    `json:"composition,omitempty"`
+	Compensation     *compensationJSON `json:"compensation,omitempty"`
 }
 
 type handlerJSON struct {
@@ -49,19 +51,20 @@ type handlerJSON struct {
 // Template.
 func (t Template) MarshalJSON() ([]byte, error) {
 	out := templateJSON{
-		NamespaceName:      t.Namespace,
-		Name:               t.Name,
-		Version:            t.Version,
-		Description:        t.Description,
-		IdentityStrategy:   t.IdentityStrategy,
-		InputSchema:        t.InputSchema,
-		Steps:              make([]stepJSON, len(t.Steps)),
-		Lifecycle:          t.Lifecycle,
-		Metadata:           t.Metadata,
-		SystemDependencies: t.SystemDependencies,
-		DomainEvents:       t.DomainEvents,
-		Environments:       t.Environments,
-		LoadedFrom:         t.LoadedFrom,
+		NamespaceName:       t.Namespace,
+		Name:                t.Name,
+		Version:             t.Version,
+		Description:         t.Description,
+		IdentityStrategy:    t.IdentityStrategy,
+		InputSchema:         t.InputSchema,
+		Steps:               make([]stepJSON, len(t.Steps)),
+		Lifecycle:           t.Lifecycle,
+		Metadata:            t.Metadata,
+		SystemDependencies:  t.SystemDependencies,
+		DomainEvents:        t.DomainEvents,
+		Environments:        t.Environments,
+		LoadedFrom:          t.LoadedFrom,
+		CompensateOnFailure: t.CompensateOnFailure,
 	}
 	for i, s := range t.Steps {
 		out.Steps[i] = stepJSON{
@@ -82,6 +85,7 @@ func (t Template) MarshalJSON() ([]byte, error) {
 			SystemDependency: s.SystemDependency,
 			ResultSchema:     s.ResultSchema,
 			Composition:      s.Composition,
+			Compensation:     s.Compensation.toJSON(),
 		}
 	}
 	return json.Marshal(out)

@@ -4,7 +4,7 @@ package template
 // lifecycle, system_dependencies, event declarations and environments.
 
 func readRetry(f *fields) Retry {
-	r := Retry{Retryable: true, MaxAttempts: 3, Backoff: BackoffExponential, BackoffBaseMS: 1000, MaxBackoffMS: 30000, Jitter: true}
+	r := defaultRetry()
 	rf, ok := f.sub("retry")
 	if !ok {
 		return r

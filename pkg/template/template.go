@@ -137,6 +137,8 @@ type Step struct {
 	ResultSchema map[string]any
 	// Composition is Tasker Core's composition blob, kept as given and not interpreted.
 	Composition map[string]any
+	// Compensation undoes this step in a saga; nil when the step has none.
+	Compensation *Compensation
 }
 
 // Template is a parsed and validated workflow template.
@@ -165,10 +167,16 @@ type Template struct {
 	DomainEvents []map[string]any
 	// Environments holds per-environment step overrides, validated and kept as given.
 	Environments map[string]any
+	// Schedules start tasks of this template on a schedule, in the order
+	// written; nil when absent or empty.
+	Schedules []Schedule
 	// LoadedFrom is the template's own `loaded_from` key. Parse does not fill
 	// it from the source name, so a template's JSON form does not depend on
 	// where it was read from.
 	LoadedFrom string
+	// CompensateOnFailure runs the completed steps' compensations whenever
+	// the task fails for good, not only when a handler asks for it.
+	CompensateOnFailure bool
 }
 
 // Key returns the template's routing key, "namespace/name:version".

@@ -66,3 +66,20 @@ func lastUnderscore(s string) int {
 	}
 	return -1
 }
+
+// ErrNotCompensation means the step is not a compensation step.
+var ErrNotCompensation = errors.New("step is not a compensation step")
+
+// CompensationInputs tells a compensation handler which completed step it
+// undoes and what that step returned (e.g. the id of the account to delete).
+// It returns ErrNotCompensation for other steps.
+func (s *Step) CompensationInputs() (*protocol.CompensationInputs, error) {
+	if s.Type != "compensation" || len(s.Inputs) == 0 {
+		return nil, ErrNotCompensation
+	}
+	var in protocol.CompensationInputs
+	if err := decodeJSON(s.Inputs, &in); err != nil {
+		return nil, fmt.Errorf("decode compensation inputs: %w", err)
+	}
+	return &in, nil
+}

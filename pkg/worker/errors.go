@@ -46,8 +46,20 @@ type Error struct {
 	Retryable  bool
 	RetryAfter time.Duration
 	Context    json.RawMessage
+	// Compensate, on a permanent failure, asks for the task's completed
+	// steps to be compensated (see WithCompensation).
+	Compensate bool
 	// Err is the underlying error, if any; Unwrap returns it.
 	Err error
+}
+
+// WithCompensation marks a permanent failure as one that must undo the work
+// done so far: the task's completed steps that declare a compensation
+// handler are compensated in reverse dependency order (a saga). It has no
+// effect on a retryable failure until its retries are exhausted.
+func (e *Error) WithCompensation() *Error {
+	e.Compensate = true
+	return e
 }
 
 // Retryable marks err as a failure that may succeed when tried again. The
@@ -77,7 +89,7 @@ func classify(err error, retryable bool) *Error {
 	e := &Error{Retryable: retryable, Err: err}
 	var inner *Error
 	if errors.As(err, &inner) {
-		e.Type, e.Context, e.RetryAfter = inner.Type, inner.Context, inner.RetryAfter
+		e.Type, e.Context, e.RetryAfter, e.Compensate = inner.Type, inner.Context, inner.RetryAfter, inner.Compensate
 	}
 	if err != nil {
 		e.Message = err.Error()
@@ -121,10 +133,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // StepError returns the wire form of e.
 func (e *Error) StepError() *protocol.StepError {
 	se := &protocol.StepError{
-		Message:   e.Error(),
-		ErrorType: e.Type,
-		Retryable: e.Retryable,
-		Context:   e.Context,
+		Message:    e.Error(),
+		ErrorType:  e.Type,
+		Retryable:  e.Retryable,
+		Context:    e.Context,
+		Compensate: e.Compensate,
 	}
 	if e.Retryable && e.RetryAfter > 0 {
 		se.RetryAfterSeconds = e.RetryAfter.Seconds()
@@ -143,6 +156,7 @@ func FromStepError(se *protocol.StepError) *Error {
 		Retryable:  se.Retryable,
 		RetryAfter: secondsToDuration(se.RetryAfterSeconds),
 		Context:    se.Context,
+		Compensate: se.Compensate,
 	}
 }
 

@@ -67,6 +67,11 @@ type Task struct {
 	Unfinished int
 	// StepsTotal counts created steps.
 	StepsTotal int
+	// Compensating is set while a saga undoes the task's completed steps;
+	// Unfinished then counts the open compensation steps.
+	Compensating bool
+	// CompensationFailed lists compensation steps that failed for good.
+	CompensationFailed []string
 	History    []Transition
 }
 
