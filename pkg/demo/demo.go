@@ -29,6 +29,8 @@ type Case struct {
 	Expect    string
 	// ExpectSteps, when set, is the number of steps the task must end with.
 	ExpectSteps int
+	// ExpectComplete names steps that must end complete (e.g. compensations).
+	ExpectComplete []string
 }
 
 // Cases are the sample workflows `make demo` runs.
@@ -58,6 +60,9 @@ func Cases() []Case {
 			Context: map[string]any{"customer_count": 450, "processing_date": "2026-11-27"}, Expect: "complete"},
 		{Title: "user registration", Namespace: "user_onboarding", Name: "user_registration",
 			Context: map[string]any{"user_id": "U-77", "email": "new.user@example.com", "plan": "pro"}, Expect: "complete"},
+		{Title: "user registration, duplicate email (saga: account deleted)", Namespace: "user_onboarding", Name: "user_registration",
+			Context: map[string]any{"user_id": "U-78", "email": "taken@example.com", "duplicate_email": true}, Expect: "error",
+			ExpectComplete: []string{"compensate_create_auth_account"}},
 		{Title: "daily reporting", Namespace: "scheduled_jobs", Name: "daily_reporting",
 			Context: map[string]any{"report_date": "2026-11-26", "report_types": []any{"sales", "inventory"}}, Expect: "complete"},
 	}
@@ -217,7 +222,7 @@ func Run(ctx context.Context, out io.Writer, c *client.Client, p *Progress, case
 	for i := range outcomes {
 		o := &outcomes[i]
 		o.OK = o.Err == nil && o.Task != nil && o.Task.Status == o.Case.Expect &&
-			(o.Case.ExpectSteps == 0 || len(o.Task.Steps) == o.Case.ExpectSteps)
+			(o.Case.ExpectSteps == 0 || len(o.Task.Steps) == o.Case.ExpectSteps) && completed(o.Task, o.Case.ExpectComplete)
 		allOK = allOK && o.OK
 		report(out, o)
 	}
@@ -233,6 +238,20 @@ func Run(ctx context.Context, out io.Writer, c *client.Client, p *Progress, case
 	}
 	fmt.Fprintf(out, "\ndemo: %s — %d of %d sample tasks reached their expected final state\n", verdict, passed, len(outcomes))
 	return outcomes, allOK
+}
+
+// completed reports whether every named step is complete.
+func completed(t *api.TaskResponse, names []string) bool {
+	for _, n := range names {
+		found := false
+		for _, s := range t.Steps {
+			found = found || (s.Name == n && s.CurrentState == "complete")
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func report(out io.Writer, o *Outcome) {

@@ -49,7 +49,7 @@ func TestDemoPasses(t *testing.T) {
 		t.Fatalf("demo failed:\n%s", out.String())
 	}
 	report := out.String()
-	for _, want := range []string{"demo: PASS", "process_payment", "→ waiting_for_retry", "audit trail", "blocked_by_failures"} {
+	for _, want := range []string{"demo: PASS", "process_payment", "→ waiting_for_retry", "audit trail", "blocked_by_failures", "compensated"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -2,6 +2,8 @@ package samplehandlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/tasker-go/tasker/pkg/worker"
@@ -21,6 +23,8 @@ func (h samples) onboardingHandlers() []entry {
 		{"onboarding.setup_notification_preferences", h.setupNotificationPreferences},
 		{"onboarding.track_user_signup", h.trackUserSignup},
 		{"onboarding.send_welcome_email", h.sendWelcomeEmail},
+		{"onboarding.delete_auth_account", undoStep("auth_account_deleted")},
+		{"onboarding.deactivate_user", undoStep("user_deactivated")},
 	}
 }
 
@@ -96,7 +100,7 @@ func (h samples) createUserProfile(_ context.Context, s *worker.Step) (worker.Re
 	}
 	if duplicate {
 		return worker.Result{}, rejected(ErrorTypeDuplicateEmail, "a profile with email %s already exists", u.Email).
-			WithContext(map[string]any{"email": u.Email, "compensation": []string{"delete_auth_account"}})
+			WithContext(map[string]any{"email": u.Email}).WithCompensation()
 	}
 	name, err := ctx.str("display_name", false)
 	if err != nil {
@@ -207,4 +211,23 @@ func (h samples) sendWelcomeEmail(_ context.Context, s *worker.Step) (worker.Res
 		"message_id": stableID("msg_", key),
 		"sent_at":    h.stamp(),
 	})
+}
+
+// undoStep returns a compensation handler: it reads which step it undoes
+// and that step's result (the ids to clean up) and reports what it undid.
+// Compensations are best effort: the result says what was cleaned up.
+func undoStep(what string) worker.HandlerFunc {
+	return func(_ context.Context, s *worker.Step) (worker.Result, error) {
+		in, err := s.CompensationInputs()
+		if err != nil {
+			return worker.Result{}, worker.Permanent(err)
+		}
+		var undone map[string]any
+		if len(in.Result) > 0 {
+			if err := json.Unmarshal(in.Result, &undone); err != nil {
+				return worker.Result{}, worker.Permanent(fmt.Errorf("compensate %s: result: %w", in.Compensates, err))
+			}
+		}
+		return worker.Success(map[string]any{what: true, "compensates": in.Compensates, "undone": undone})
+	}
 }

@@ -28,6 +28,9 @@ func templateHandlers(t *testing.T, dir string) []string {
 		for _, s := range tpl.Steps {
 			require.NotEmptyf(t, s.Handler, "%s step %s has no handler", tpl.Key(), s.Name)
 			names = append(names, s.Handler)
+			if s.Compensation != nil {
+				names = append(names, s.Compensation.Handler)
+			}
 		}
 	}
 	slices.Sort(names)
@@ -35,7 +38,7 @@ func templateHandlers(t *testing.T, dir string) []string {
 }
 
 // TestRegisterCoversEveryTemplate checks that Register adds a handler for
-// every step of every template under templates/, and nothing the templates
+// every step (and compensation) of every template under templates/, and nothing the templates
 // do not use.
 func TestRegisterCoversEveryTemplate(t *testing.T) {
 	t.Parallel()
