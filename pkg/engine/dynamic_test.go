@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,5 +293,68 @@ func TestBatchOfTwoThousandWorkers(t *testing.T) {
 	agg := h.steps(task.UUID)["agg"]
 	if got := string(agg.Result); got != `{"failed":[],"total":20000,"workers":2000}` {
 		t.Fatalf("agg %s", got)
+	}
+}
+
+// TestWideDecisionRedeliveredIsIdempotent applies a 150-branch decision's
+// result several times, concurrently: every step exists once, each branch is
+// enqueued once and the task counts each new step once.
+func TestWideDecisionRedeliveredIsIdempotent(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("namespace: wide2_ns\nname: wide\nversion: \"1.0.0\"\nsteps:\n  - {name: s, handler: ok}\n  - {name: d, type: decision, handler: pick, dependencies: [s]}\n")
+	var names []string
+	for i := range 150 {
+		n := fmt.Sprintf("b%03d", i)
+		names = append(names, n)
+		fmt.Fprintf(&b, "  - {name: %s, handler: ok, dependencies: [d]}\n", n)
+	}
+	fmt.Fprintf(&b, "  - {name: end, type: deferred_convergence, handler: ok, dependencies: [%s]}\n", strings.Join(names, ", "))
+	bare := newBareWith(t, mustParse(t, b.String()), func(c *engine.Config) { c.MaxStepsPerDecision = 200 })
+	ctx := context.Background()
+	task, err := bare.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "wide2_ns", Name: "wide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := bare.f.Names.StepQueue("wide2_ns")
+	run := func(m protocol.StepMessage, result string, times int) {
+		t.Helper()
+		if _, err := bare.store.ClaimStep(ctx, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", "", bare.clock()); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range times {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := bare.eng.HandleResult(ctx, success(m, result)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	msgs := bare.drain(t, q)
+	run(msgs[0], `{}`, 1)
+	msgs = bare.drain(t, q)
+	if len(msgs) != 1 || msgs[0].StepName != "d" {
+		t.Fatalf("want the decision enqueued, got %d messages", len(msgs))
+	}
+	outcome := `{"decision_point_outcome":{"type":"create_steps","step_names":["` + strings.Join(names, `","`) + `"]}}`
+	run(msgs[0], outcome, 3)
+	branches := bare.drain(t, q)
+	if len(branches) != 150 {
+		t.Fatalf("%d branch messages, want 150", len(branches))
+	}
+	steps, err := bare.store.ListSteps(ctx, task.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 153 {
+		t.Fatalf("%d steps, want 153", len(steps))
+	}
+	got, _ := bare.store.GetTask(ctx, task.UUID)
+	if got.Unfinished != 151 || got.StepsTotal != 153 {
+		t.Fatalf("unfinished %d total %d, want 151 and 153", got.Unfinished, got.StepsTotal)
 	}
 }

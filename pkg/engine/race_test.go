@@ -29,11 +29,20 @@ type bare struct {
 
 func newBare(t *testing.T, tp *template.Template) *bare {
 	t.Helper()
+	return newBareWith(t, tp, nil)
+}
+
+func newBareWith(t *testing.T, tp *template.Template, adjust func(*engine.Config)) *bare {
+	t.Helper()
 	f := localtest.New(t, tp.Namespace)
 	b := &bare{f: f, store: dynamo.New(f.Env.DynamoDB, f.Names.StateTable())}
 	b.now.Store(time.Now().UnixNano())
-	eng, err := engine.New(engine.Config{Store: b.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names,
-		Clock: func() time.Time { return time.Unix(0, b.now.Load()) }})
+	cfg := engine.Config{Store: b.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names,
+		Clock: func() time.Time { return time.Unix(0, b.now.Load()) }}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
