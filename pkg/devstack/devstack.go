@@ -54,6 +54,10 @@ type Options struct {
 	APIAddr string
 	// SweepEvery is the sweeper's schedule (default 5 s; AWS runs it every minute).
 	SweepEvery time.Duration
+	// ResultsViaQueue makes in-process workers send results to the results
+	// queue instead of applying them in process (the path workers in other
+	// languages take); the default applies them in process.
+	ResultsViaQueue bool
 	// Pollers is the number of concurrent pollers per orchestration/results
 	// queue (Lambda scales these with the backlog; default 4).
 	Pollers int
@@ -216,8 +220,12 @@ func (s *Stack) runSource(ctx context.Context, queue string, invoke localrun.Inv
 }
 
 func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error {
-	w, err := worker.New(worker.Config{Store: s.Store, SQS: s.SQS, Registry: o.Registry,
-		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker"})
+	wcfg := worker.Config{Store: s.Store, SQS: s.SQS, Registry: o.Registry,
+		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker"}
+	if !o.ResultsViaQueue {
+		wcfg.ResultSink = s.Engine
+	}
+	w, err := worker.New(wcfg)
 	if err != nil {
 		return err
 	}

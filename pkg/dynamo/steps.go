@@ -383,3 +383,31 @@ func join(ss []string, sep string) string {
 	}
 	return out
 }
+
+// EnqueueOnlyChild records that parent completed on a child whose only
+// dependency is parent and enqueues it, in one guarded write (the child must
+// be pending with no attempts): the common case of readiness costs one
+// request instead of two. It returns the child as it now is,
+// workflow.ErrNotFound when the child was not created and
+// workflow.ErrConflict when it is not pending (another delivery enqueued it).
+func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent string, trs []workflow.Transition, now, sweep time.Time) (*workflow.Step, error) {
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{
+		":to": str(string(statemachine.StepEnqueued)), ":now": timeAttr(now), ":pending": str(string(statemachine.StepPending)),
+		":zero": num(0), ":p": &types.AttributeValueMemberSS{Value: []string{parent}},
+		":shard": sweepShard(taskPK(taskUUID), stepSK(child)), ":due": sweepAt(sweep),
+	}
+	set := "SET st = :to, updated_at = :now, enqueued_at = :now, sweep_shard = :shard, sweep_at = :due" + historySet(now, trs, names, vals)
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
+		UpdateExpression:          aws.String(set + " ADD done :p"),
+		ConditionExpression:       aws.String("st = :pending AND attempts = :zero"),
+		ExpressionAttributeNames:  nilIfEmpty(names),
+		ExpressionAttributeValues: vals,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return nil, s.explainStepFailure(ctx, taskUUID, child, mapErr("enqueue "+child, err))
+	}
+	return decodeStep(out.Attributes)
+}

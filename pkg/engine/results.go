@@ -8,6 +8,7 @@ import (
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -209,7 +210,21 @@ func (e *Engine) childrenOf(run *taskRun, step *workflow.Step, ts *template.Step
 func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage) (int, error) {
 	existing := 0
 	var ready []*workflow.Step
+	var msgs []sqsqueue.Message
 	for _, c := range children {
+		if e.onlyDependency(run, c, parent) && run.accepting() {
+			m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
+			if err != nil {
+				return existing, err
+			}
+			if found {
+				existing++
+			}
+			if m != nil {
+				msgs = append(msgs, *m)
+			}
+			continue
+		}
 		child, err := e.store.SatisfyDependency(ctx, run.task.UUID, c, parent)
 		if err != nil {
 			if errors.Is(err, workflow.ErrNotFound) {
@@ -222,10 +237,53 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 			ready = append(ready, child)
 		}
 	}
+	if len(msgs) > 0 {
+		if err := e.queue.SendBatch(ctx, e.cfg.Names.StepQueue(run.task.Namespace), msgs); err != nil {
+			return existing, err
+		}
+	}
 	if len(ready) == 0 {
 		return existing, nil
 	}
 	return existing, e.enqueueSteps(ctx, run, ready, known)
+}
+
+// onlyDependency reports whether parent is the child's only dependency, as
+// the template says (a convergence's dependencies are decided at run time,
+// so it never qualifies).
+func (e *Engine) onlyDependency(run *taskRun, child, parent string) bool {
+	ts, ok := run.tpl.Step(child)
+	if !ok || ts.Type == template.StepDeferredConvergence || len(ts.Dependencies) != 1 {
+		return false
+	}
+	pt, ok := run.tpl.Step(parent)
+	return ok && ts.Dependencies[0] == pt.Name
+}
+
+// enqueueOnlyChild satisfies and enqueues a single-dependency child in one
+// write and builds its message. found is false when the child does not
+// exist; a nil message means another delivery enqueued it.
+func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, parent string, known map[string]json.RawMessage) (*sqsqueue.Message, bool, error) {
+	now := e.now()
+	trs, err := e.stepTransitions(run, statemachine.StepPending, 1, now, "", statemachine.StepEvEnqueue)
+	if err != nil {
+		return nil, false, err
+	}
+	s, err := e.store.EnqueueOnlyChild(ctx, run.task.UUID, child, parent, trs, now, now.Add(e.cfg.EnqueueResendAfter))
+	switch {
+	case errors.Is(err, workflow.ErrNotFound):
+		return nil, false, nil
+	case errors.Is(err, workflow.ErrConflict):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	m, err := e.stepMessage(ctx, run, s, known)
+	if err != nil {
+		return nil, true, err
+	}
+	e.notify(Event{TaskUUID: run.task.UUID, StepName: child, State: string(statemachine.StepEnqueued), Attempt: 1, At: now})
+	return &m, true, nil
 }
 
 // finalizeIfDone completes the task when no created step is unfinished.

@@ -54,14 +54,16 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	return &Deps{Names: names, SQS: sq, Store: store, Engine: eng, Logger: log}, nil
 }
 
-// NewWorker builds a worker for the handlers in reg that sends results to
-// the stack's results queue (its URL is looked up once, at cold start).
+// NewWorker builds a worker for the handlers in reg that applies results in
+// process with the engine, falling back to the stack's results queue (its
+// URL is looked up once, at cold start).
 func (d *Deps) NewWorker(ctx context.Context, reg *worker.Registry) (*worker.Worker, error) {
 	url, err := sqsqueue.New(d.SQS, nil).URL(ctx, d.Names.ResultsQueue())
 	if err != nil {
 		return nil, err
 	}
-	return worker.New(worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger})
+	return worker.New(worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger,
+		ResultSink: d.Engine})
 }
 
 func logLevel() slog.Level {

@@ -36,6 +36,14 @@ func (w *Worker) report(ctx context.Context, msg *protocol.StepMessage, res *pro
 		}
 	}
 	res.FinishedAt = w.clock().UTC()
+	if w.sink != nil {
+		err := w.sink.HandleResult(ctx, res)
+		if err == nil {
+			return nil
+		}
+		w.log.WarnContext(ctx, "applying the result in process failed; sending it to the results queue",
+			"task_uuid", res.TaskUUID, "step", res.StepName, "attempt", res.Attempt, "error", err)
+	}
 	body, err := json.Marshal(res)
 	if err != nil {
 		return fmt.Errorf("encode result of %s: %w", msg.StepName, err)
