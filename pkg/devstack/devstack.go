@@ -27,6 +27,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/lambdafn"
 	"github.com/tasker-go/tasker/pkg/localrun"
 	"github.com/tasker-go/tasker/pkg/resources"
+	"github.com/tasker-go/tasker/pkg/schedule"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
@@ -191,6 +192,18 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 			return err
 		})
 	})
+	var entries []schedule.Entry
+	for _, t := range o.Templates {
+		es, err := t.ScheduleEntries()
+		if err != nil {
+			return err
+		}
+		entries = append(entries, es...)
+	}
+	if len(entries) > 0 {
+		runner := s.Engine.ScheduleRunner(entries)
+		s.goRun(func() { runner.Run(runCtx, time.Second) })
+	}
 	if o.Registry != nil {
 		if err := s.startWorkers(runCtx, o, nss); err != nil {
 			return err

@@ -26,6 +26,17 @@ func (e *Engine) HandleOrchestration(ctx context.Context, m *protocol.Orchestrat
 		err = e.retryStep(ctx, m.TaskUUID, m.StepName, m.Attempt)
 	case protocol.KindRedriveTask:
 		err = e.RedriveTask(ctx, m.TaskUUID)
+	case protocol.KindFireSchedule:
+		slot, perr := time.Parse(time.RFC3339, m.Slot)
+		if perr != nil {
+			return nil // Validate rejects it first
+		}
+		_, err = e.FireSchedule(ctx, m.Namespace, m.Name, m.Version, m.Schedule, slot)
+		if errors.Is(err, ErrUnknownSchedule) || errors.Is(err, ErrTemplateNotFound) {
+			e.log.ErrorContext(ctx, "fire_schedule for an unknown schedule dropped", "template", m.Namespace+"/"+m.Name+":"+m.Version,
+				"schedule", m.Schedule, "error", err)
+			return nil
+		}
 	}
 	if errors.Is(err, workflow.ErrNotFound) {
 		e.log.WarnContext(ctx, "orchestration message for missing task or step dropped", "task_uuid", m.TaskUUID, "kind", m.Kind, "step", m.StepName)

@@ -181,6 +181,9 @@ const (
 	KindRetryStep OrchestrationKind = "retry_step"
 	// KindRedriveTask re-examines every step of a task and enqueues the ready ones.
 	KindRedriveTask OrchestrationKind = "redrive_task"
+	// KindFireSchedule creates the task of one slot of a template schedule
+	// (sent by EventBridge Scheduler in AWS).
+	KindFireSchedule OrchestrationKind = "fire_schedule"
 )
 
 // OrchestrationMessage is sent to the orchestration queue.
@@ -192,6 +195,13 @@ type OrchestrationMessage struct {
 	Attempt       int               `json:"attempt,omitempty"`
 	CorrelationID string            `json:"correlation_id,omitempty"`
 	Reason        string            `json:"reason,omitempty"`
+	// fire_schedule: the template version, the schedule's name and the
+	// slot (RFC 3339, UTC).
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Version   string `json:"version,omitempty"`
+	Schedule  string `json:"schedule,omitempty"`
+	Slot      string `json:"slot,omitempty"`
 }
 
 // Validate checks an orchestration message.
@@ -200,11 +210,17 @@ func (m *OrchestrationMessage) Validate() error {
 	if m.V != Version {
 		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
 	}
-	errs = append(errs, required("task_uuid", m.TaskUUID))
 	switch m.Kind {
 	case KindStartTask, KindRedriveTask:
+		errs = append(errs, required("task_uuid", m.TaskUUID))
 	case KindRetryStep:
-		errs = append(errs, required("step_name", m.StepName))
+		errs = append(errs, required("task_uuid", m.TaskUUID), required("step_name", m.StepName))
+	case KindFireSchedule:
+		errs = append(errs, required("namespace", m.Namespace), required("name", m.Name), required("version", m.Version),
+			required("schedule", m.Schedule))
+		if _, err := time.Parse(time.RFC3339, m.Slot); err != nil {
+			errs = append(errs, fmt.Errorf("slot: must be an RFC 3339 time: %w", err))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("kind: unknown value %q", m.Kind))
 	}

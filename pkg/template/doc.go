@@ -23,6 +23,11 @@
 // [Template.ValidateContext] checks a task's context against the template's
 // input_schema (JSON Schema, draft 2020-12 unless the schema says otherwise).
 //
+// A template's `schedules` (see [Schedule]) start tasks on EventBridge
+// Scheduler expressions; Parse checks each expression with package
+// schedule and each context against input_schema, and
+// [Template.ScheduleEntries] readies them for a schedule.Runner.
+//
 // A Template's methods only read it, so one Template may be shared by
 // concurrent goroutines as long as nobody modifies it.
 package template

@@ -52,5 +52,14 @@ func FuzzParse(f *testing.F) {
 		}
 		tmpl.InitialSteps()
 		_ = tmpl.ValidateContext(json.RawMessage(`{"n": 1}`))
+		entries, err := tmpl.ScheduleEntries()
+		if err != nil || len(entries) != len(tmpl.Schedules) {
+			t.Fatalf("schedules of an accepted template do not load: %v", err)
+		}
+		for _, e := range entries {
+			if err := tmpl.ValidateContext(e.Context); err != nil {
+				t.Fatalf("schedule %s: context of an accepted template is invalid: %v", e.Name, err)
+			}
+		}
 	})
 }

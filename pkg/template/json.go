@@ -18,6 +18,7 @@ type templateJSON struct {
 	SystemDependencies  map[string]any   `json:"system_dependencies,omitempty"`
 	DomainEvents        []map[string]any `json:"domain_events,omitempty"`
 	Environments        map[string]any   `json:"environments,omitempty"`
+	Schedules           []Schedule       `json:"schedules,omitempty"`
 	LoadedFrom          string           `json:"loaded_from,omitempty"`
 	CompensateOnFailure bool             `json:"compensate_on_failure,omitempty"`
 }
@@ -63,6 +64,7 @@ func (t Template) MarshalJSON() ([]byte, error) {
 		SystemDependencies:  t.SystemDependencies,
 		DomainEvents:        t.DomainEvents,
 		Environments:        t.Environments,
+		Schedules:           t.Schedules,
 		LoadedFrom:          t.LoadedFrom,
 		CompensateOnFailure: t.CompensateOnFailure,
 	}

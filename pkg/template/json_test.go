@@ -47,6 +47,15 @@ input_schema:
   type: object
   properties:
     n: {type: integer, minimum: 0}
+schedules:
+  - name: nightly
+    expression: cron(0 2 ? * MON-FRI *)
+    timezone: Europe/Berlin
+    context: {n: 1}
+    enabled: false
+    description: Weeknights.
+  - {name: every-5, expression: rate(5 minutes)}
+  - {name: launch, expression: at(2030-01-01T00:00:00), context: {}}
 steps:
   - name: start
     description: First.
@@ -153,6 +162,11 @@ func TestEveryKeyLoads(t *testing.T) {
 	work, _ := tmpl.Step("work")
 	require.Equal(t, &template.BatchConfig{BatchSize: 1000, Parallelism: 4, CursorField: "offset", WorkerTemplate: "work", FailureStrategy: template.FailureFailFast}, work.BatchConfig)
 	require.Equal(t, []string{"start", "decide"}, tmpl.InitialSteps())
+	require.Equal(t, []template.Schedule{
+		{Name: "nightly", Expression: "cron(0 2 ? * MON-FRI *)", Timezone: "Europe/Berlin", Description: "Weeknights.", Context: map[string]any{"n": int64(1)}},
+		{Name: "every-5", Expression: "rate(5 minutes)", Timezone: "UTC", Enabled: true},
+		{Name: "launch", Expression: "at(2030-01-01T00:00:00)", Timezone: "UTC", Enabled: true},
+	}, tmpl.Schedules)
 }
 
 func TestCanonicalJSONShape(t *testing.T) {
