@@ -12,6 +12,8 @@
 //	T#<task>  B#<id>#<n>     chunk n of a payload too large for its item or message
 //	ID#<hash> ID             a task identity (deduplication)
 //	TPL#<ns>/<name> V#<ver>  a registered template version
+//	DLQ#<id>  DLQ            a DLQ entry (T#<task>/DLQ#<id> indexes it per task)
+//	CB#<name> CB             a circuit breaker's shared state
 //
 // Backend errors are mapped to the workflow package's errors here and nowhere
 // else: ErrNotFound, ErrConflict, ErrDuplicateTask, ErrTooLarge.
