@@ -48,6 +48,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.Warmup, "warmup", 20, "tasks run before measuring")
 	cmd.Flags().IntVar(&o.Single, "single", 200, "sequential tasks for the latency figures")
 	cmd.Flags().IntVar(&o.PerWorker, "per-worker", 25, "tasks per concurrent submitter in the throughput runs")
+	cmd.Flags().IntSliceVar(&o.BatchSizes, "batch-workers", []int{98, 998, 9998}, "batch tasks to run, by worker count (steps = workers + 2)")
 	cmd.Flags().StringVar(&out, "out", "", "write the report as JSON to this file")
 	return cmd
 }

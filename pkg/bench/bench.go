@@ -37,6 +37,7 @@ type Options struct {
 	Warmup       int    // tasks run before measuring (default 20)
 	Single       int    // sequential tasks for latency (default 200)
 	PerWorker    int    // tasks per concurrent submitter in throughput runs (default 25)
+	BatchSizes   []int  // batch tasks to run, by worker count (default 98, 998, 9998: 100, 1,000, 10,000 steps)
 	Out          io.Writer
 }
 
@@ -53,7 +54,22 @@ type Report struct {
 	TaskP99msC32     float64            `json:"task_p99_ms_c32"`
 	RequestsPerStep  map[string]float64 `json:"aws_requests_per_step"`
 	RequestsTotalPer float64            `json:"aws_requests_per_step_total"`
-	GeneratedAt      time.Time          `json:"generated_at"`
+	Fanout20P50ms    float64            `json:"fanout20_p50_ms"`
+	Chain4P50ms      float64            `json:"chain4_p50_ms"`
+	// Batches maps a batch task's step count to its time and requests.
+	Batches        map[string]BatchRun `json:"batches"`
+	Batch10000Secs float64             `json:"batch_10000_seconds"`
+	USDPerMillion  float64             `json:"usd_per_million_steps"`
+	Cost           CostModel           `json:"cost_model"`
+	GeneratedAt    time.Time           `json:"generated_at"`
+}
+
+// BatchRun is one batch task: a batchable step, N no-op workers, a convergence.
+type BatchRun struct {
+	Steps           int     `json:"steps"`
+	Seconds         float64 `json:"seconds"`
+	Requests        int     `json:"aws_requests"`
+	RequestsPerStep float64 `json:"aws_requests_per_step"`
 }
 
 // counter counts AWS requests by service and operation.
@@ -138,6 +154,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	if o.BatchSizes == nil {
+		o.BatchSizes = []int{98, 998, 9998}
+	}
 	tpl, err := template.ParseFile(o.TemplatePath)
 	if err != nil {
 		return nil, err
@@ -155,6 +174,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	reg := worker.NewRegistry()
+	reg.RegisterFunc("bench.split", splitHandler)
+	tpls := []*template.Template{tpl}
+	for _, y := range shapesYAML() {
+		st, err := template.Parse([]byte(y), "bench")
+		if err != nil {
+			return nil, err
+		}
+		tpls = append(tpls, st)
+	}
+	reg.RegisterFunc("noop", func(context.Context, *worker.Step) (worker.Result, error) {
+		return worker.Success(map[string]bool{"ok": true})
+	})
 	for _, s := range tpl.Steps {
 		if _, ok := reg.Lookup(s.Handler); !ok {
 			reg.RegisterFunc(s.Handler, func(context.Context, *worker.Step) (worker.Result, error) {
@@ -163,7 +194,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	w := &waiter{ch: map[string]chan string{}}
-	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: "bench", Templates: []*template.Template{tpl}, Registry: reg,
+	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: "bench", Templates: tpls, Registry: reg, EngineConfig: engine.Config{MaxBatchWorkers: 20000},
 		APIAddr: "127.0.0.1:0", Notify: w.notify, WorkerConcurrency: 64, Pollers: 4,
 		DynamoDB: awsconn.DynamoDB(cfg, opts), SQS: awsconn.SQS(cfg, opts),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
@@ -173,12 +204,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer st.Close()
 	cl := client.New(st.APIURL)
 	var seq atomic.Int64
-	runTask := func(ctx context.Context) (time.Duration, error) {
-		n := seq.Add(1)
-		body, _ := json.Marshal(map[string]any{"order_id": fmt.Sprintf("BENCH-%d", n), "customer_id": "C-1",
-			"items": []any{map[string]any{"sku": "A", "quantity": 1}}, "amount": 10})
+	submit := func(ctx context.Context, ns, name, version string, body []byte) (time.Duration, error) {
 		start := time.Now()
-		t, err := cl.CreateTask(ctx, engine.TaskRequest{Namespace: tpl.Namespace, Name: tpl.Name, Version: tpl.Version, Context: body})
+		t, err := cl.CreateTask(ctx, engine.TaskRequest{Namespace: ns, Name: name, Version: version, Context: body,
+			IdempotencyKey: fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), seq.Add(1))})
 		if err != nil {
 			return 0, err
 		}
@@ -190,6 +219,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return 0, fmt.Errorf("task %s ended %s", t.TaskUUID, state)
 		}
 		return time.Since(start), nil
+	}
+	runTask := func(ctx context.Context) (time.Duration, error) {
+		body, _ := json.Marshal(map[string]any{"order_id": fmt.Sprintf("BENCH-%d", seq.Add(1)), "customer_id": "C-1",
+			"items": []any{map[string]any{"sku": "A", "quantity": 1}}, "amount": 10})
+		return submit(ctx, tpl.Namespace, tpl.Name, tpl.Version, body)
 	}
 	rep := &Report{Machine: machine(), StepsPerTask: len(tpl.Steps), GeneratedAt: time.Now().UTC(), Tasks: o.Single}
 	fmt.Fprintf(o.Out, "warming up (%d tasks)…\n", o.Warmup)
@@ -230,7 +264,92 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.StepsPerSecC32, rep.TaskP99msC32 = round2(sps32), p99
+	rep.Cost = costModel(rep.RequestsPerStep, rep.OrderP50ms/float64(len(tpl.Steps)))
+	rep.USDPerMillion = rep.Cost.TotalUSDPerMillion
+	if err := runShapes(ctx, o, rep, submit, cnt); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// shapesYAML are the extra workloads: a 4-step chain, a 1→20→1 fan-out and
+// a batch whose size comes from the context.
+func shapesYAML() []string {
+	fan := "namespace: bench_shapes\nname: fanout20\nversion: \"1.0.0\"\nsteps:\n  - {name: start, handler: noop}\n"
+	deps := ""
+	for i := range 20 {
+		fan += fmt.Sprintf("  - {name: leaf%02d, handler: noop, dependencies: [start]}\n", i)
+		if i > 0 {
+			deps += ", "
+		}
+		deps += fmt.Sprintf("leaf%02d", i)
+	}
+	fan += "  - {name: end, handler: noop, dependencies: [" + deps + "]}\n"
+	chain := "namespace: bench_shapes\nname: chain4\nversion: \"1.0.0\"\nsteps:\n  - {name: s1, handler: noop}\n" +
+		"  - {name: s2, handler: noop, dependencies: [s1]}\n  - {name: s3, handler: noop, dependencies: [s2]}\n" +
+		"  - {name: s4, handler: noop, dependencies: [s3]}\n"
+	batch := "namespace: bench_shapes\nname: batch\nversion: \"1.0.0\"\nsteps:\n  - {name: split, type: batchable, handler: bench.split}\n" +
+		"  - {name: work, type: batch_worker, handler: noop, dependencies: [split], batch_config: {worker_template: work}}\n" +
+		"  - {name: agg, type: deferred_convergence, handler: noop, dependencies: [work]}\n"
+	return []string{chain, fan, batch}
+}
+
+type submitFunc func(ctx context.Context, ns, name, version string, body []byte) (time.Duration, error)
+
+func runShapes(ctx context.Context, o Options, rep *Report, submit submitFunc, cnt *counter) error {
+	p50 := func(name string, n int) (float64, error) {
+		var lat []time.Duration
+		for range n {
+			d, err := submit(ctx, "bench_shapes", name, "1.0.0", []byte(`{}`))
+			if err != nil {
+				return 0, err
+			}
+			lat = append(lat, d)
+		}
+		return pct(lat, 50), nil
+	}
+	fmt.Fprintf(o.Out, "4-step chain and 1→20→1 fan-out…\n")
+	var err error
+	if rep.Chain4P50ms, err = p50("chain4", 50); err != nil {
+		return err
+	}
+	if rep.Fanout20P50ms, err = p50("fanout20", 30); err != nil {
+		return err
+	}
+	rep.Batches = map[string]BatchRun{}
+	for _, workers := range o.BatchSizes {
+		fmt.Fprintf(o.Out, "batch task with %d workers…\n", workers)
+		before := total(cnt.snapshot())
+		d, err := submit(ctx, "bench_shapes", "batch", "1.0.0", []byte(fmt.Sprintf(`{"workers": %d, "run": %d}`, workers, time.Now().UnixNano())))
+		if err != nil {
+			return err
+		}
+		steps := workers + 2
+		req := total(cnt.snapshot()) - before
+		rep.Batches[fmt.Sprint(steps)] = BatchRun{Steps: steps, Seconds: round2(d.Seconds()), Requests: req,
+			RequestsPerStep: round2(float64(req) / float64(steps))}
+		if steps == 10000 {
+			rep.Batch10000Secs = round2(d.Seconds())
+		}
+	}
+	return nil
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// splitHandler is the batchable step of the batch workload.
+func splitHandler(_ context.Context, s *worker.Step) (worker.Result, error) {
+	var c struct{ Workers int }
+	if err := s.DecodeContext(&c); err != nil {
+		return worker.Result{}, worker.Permanent(err)
+	}
+	return worker.Batches("work", int64(c.Workers), worker.RangeCursors(int64(c.Workers), 1, c.Workers)...)
 }
 
 func throughput(ctx context.Context, conc, per, stepsPerTask int, run func(context.Context) (time.Duration, error)) (float64, float64, error) {
@@ -315,5 +434,26 @@ func Print(w io.Writer, r *Report) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-40s %.2f\n", k, r.RequestsPerStep[k])
+	}
+	c := r.Cost
+	fmt.Fprintf(w, "per step: %.2f SQS requests, %.2f DynamoDB write units, %.2f read units\n", c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep)
+	fmt.Fprintf(w, "cost: $%.2f per million steps (SQS %.2f, DynamoDB %.2f, Lambda %.2f); Step Functions Standard: $%.0f per million transitions\n",
+		c.TotalUSDPerMillion, c.SQSUSDPerMillion, c.DynamoUSDPerMillion, c.LambdaUSDPerMillion, c.StepFunctionsStandard)
+	fmt.Fprintf(w, "4-step chain p50 %.2f ms; 1→20→1 fan-out p50 %.2f ms\n", r.Chain4P50ms, r.Fanout20P50ms)
+	sizes := make([]string, 0, len(r.Batches))
+	for k := range r.Batches {
+		sizes = append(sizes, k)
+	}
+	sort.Slice(sizes, func(i, j int) bool { return r.Batches[sizes[i]].Steps < r.Batches[sizes[j]].Steps })
+	var prev *BatchRun
+	for _, k := range sizes {
+		b := r.Batches[k]
+		line := fmt.Sprintf("batch task, %6d steps: %7.2f s, %7d AWS requests (%.2f per step)", b.Steps, b.Seconds, b.Requests, b.RequestsPerStep)
+		if prev != nil {
+			line += fmt.Sprintf("; vs %d steps: %.2f× requests, %.2f× time", prev.Steps, float64(b.Requests)/float64(prev.Requests), b.Seconds/prev.Seconds)
+		}
+		fmt.Fprintln(w, line)
+		bb := b
+		prev = &bb
 	}
 }

@@ -1,0 +1,61 @@
+package bench
+
+// CostModel converts measured AWS requests per step into dollars per million
+// steps at AWS list prices (us-east-1, on-demand; see docs/performance.md for
+// the sources and the assumptions).
+type CostModel struct {
+	SQSUSDPerMillion      float64 `json:"sqs_usd_per_million_steps"`
+	DynamoUSDPerMillion   float64 `json:"dynamodb_usd_per_million_steps"`
+	LambdaUSDPerMillion   float64 `json:"lambda_usd_per_million_steps"`
+	TotalUSDPerMillion    float64 `json:"total_usd_per_million_steps"`
+	WriteUnitsPerStep     float64 `json:"write_units_per_step"`
+	ReadUnitsPerStep      float64 `json:"read_units_per_step"`
+	SQSRequestsPerStep    float64 `json:"sqs_requests_per_step"`
+	LambdaMsPerStep       float64 `json:"lambda_ms_per_step"`
+	StepFunctionsStandard float64 `json:"step_functions_standard_usd_per_million_transitions"`
+}
+
+// List prices, us-east-1 (on-demand DynamoDB prices as cut in November 2024).
+const (
+	sqsPerMillionRequests = 0.40
+	dynamoPerMillionWRU   = 0.625
+	dynamoPerMillionRRU   = 0.125
+	lambdaPerMillionReq   = 0.20
+	lambdaArmPerGBSecond  = 0.0000133334
+	lambdaMemoryGB        = 0.5 // the worker function's memory (infra)
+	stepFunctionsStandard = 25.0
+)
+
+// Units each request costs (items stay under 1 KB write / 4 KB read; a
+// transaction writes two items at twice the price; reads are strongly consistent).
+var writeUnits = map[string]float64{
+	"DynamoDB.UpdateItem": 1, "DynamoDB.PutItem": 1, "DynamoDB.DeleteItem": 1, "DynamoDB.TransactWriteItems": 4,
+}
+
+var readUnits = map[string]float64{
+	"DynamoDB.GetItem": 1, "DynamoDB.BatchGetItem": 2, "DynamoDB.Query": 1,
+}
+
+// costModel prices one step from its requests and the measured engine time
+// per step (used as billed Lambda duration, one invocation per step: the
+// worst case, no SQS batching).
+func costModel(perStep map[string]float64, msPerStep float64) CostModel {
+	c := CostModel{LambdaMsPerStep: round2(msPerStep), StepFunctionsStandard: stepFunctionsStandard}
+	for op, n := range perStep {
+		switch {
+		case len(op) > 4 && op[:4] == "SQS.":
+			c.SQSRequestsPerStep += n
+		case writeUnits[op] > 0:
+			c.WriteUnitsPerStep += n * writeUnits[op]
+		case readUnits[op] > 0:
+			c.ReadUnitsPerStep += n * readUnits[op]
+		}
+	}
+	c.SQSUSDPerMillion = round2(c.SQSRequestsPerStep * sqsPerMillionRequests)
+	c.DynamoUSDPerMillion = round2(c.WriteUnitsPerStep*dynamoPerMillionWRU + c.ReadUnitsPerStep*dynamoPerMillionRRU)
+	gbSeconds := lambdaMemoryGB * msPerStep / 1000 * 1e6
+	c.LambdaUSDPerMillion = round2(lambdaPerMillionReq + gbSeconds*lambdaArmPerGBSecond)
+	c.TotalUSDPerMillion = round2(c.SQSUSDPerMillion + c.DynamoUSDPerMillion + c.LambdaUSDPerMillion)
+	c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep = round2(c.SQSRequestsPerStep), round2(c.WriteUnitsPerStep), round2(c.ReadUnitsPerStep)
+	return c
+}
