@@ -182,6 +182,9 @@ type StepChange struct {
 	// TaskUnfinishedDelta adds steps created with this change (a decision's
 	// or batch's new steps) to the task's counters in the same transaction.
 	TaskUnfinishedDelta int
+	// Release marks a failed step as no longer holding its task open (a
+	// batch worker under continue_on_failure, a compensation given up).
+	Release bool
 }
 
 func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.UpdateItemInput {
@@ -213,6 +216,10 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 		set += ", completed_at = :now"
 	case statemachine.StepError, statemachine.StepWaitingForRetry:
 		set += ", last_failure_at = :now"
+	}
+	if c.Release {
+		set += ", released = :rel"
+		vals[":rel"] = boolean(true)
 	}
 	if c.WorkerID != "" {
 		set += ", worker_id = :w"
@@ -410,4 +417,43 @@ func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent st
 		return nil, s.explainStepFailure(ctx, taskUUID, child, mapErr("enqueue "+child, err))
 	}
 	return decodeStep(out.Attributes)
+}
+
+// OpenSteps counts a task's steps that still hold it open: every step that
+// is not complete, resolved manually or cancelled, and not a failure the
+// task has let go of (released). With onlyType set it counts only steps of
+// that type. It reads the task's step items (keys, state and type only), so
+// the engine calls it only when a step that completes has no dependents.
+func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :s)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(taskPK(taskUUID)), ":s": str("S#")},
+		ProjectionExpression:      aws.String("st, stype, released"),
+		ConsistentRead:            aws.Bool(true),
+	}
+	open := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, mapErr("count open steps", err)
+		}
+		for _, it := range out.Items {
+			if onlyType != "" && getS(it, "stype") != onlyType {
+				continue
+			}
+			switch statemachine.StepState(getS(it, aState)) {
+			case statemachine.StepComplete, statemachine.StepResolvedManually, statemachine.StepCancelled:
+				continue
+			}
+			if getBool(it, "released") {
+				continue
+			}
+			open++
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return open, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }

@@ -62,9 +62,8 @@ func (e *Engine) startCompensation(ctx context.Context, run *taskRun, failed str
 	if err != nil {
 		return err
 	}
-	n := len(comps)
 	t, err := e.store.TransitionTask(ctx, run.task.UUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now,
-		SetUnfinished: &n, SetCompensating: true, AddTotal: n})
+		SetCompensating: true})
 	if err != nil {
 		if errors.Is(err, workflow.ErrConflict) {
 			return nil
@@ -164,13 +163,11 @@ func compensationReleases(s *workflow.Step) []string {
 	return in.Release
 }
 
-// compensationFailed records a compensation that failed for good: it is
+// compensationFailed records a compensation that failed for good (the step
+// was released in the same write that failed it): it is
 // listed on the task for manual cleanup (and in a DLQ entry when the saga
 // ends), and the compensations waiting for it still run (best effort).
 func (e *Engine) compensationFailed(ctx context.Context, run *taskRun, step *workflow.Step) error {
-	if err := e.store.AddCompensationFailure(ctx, run.task.UUID, step.Name, e.now()); err != nil {
-		return err
-	}
 	return e.afterComplete(ctx, run, step, nil, &outcomePlan{}, json.RawMessage("null"))
 }
 
@@ -198,8 +195,7 @@ func (e *Engine) finishCompensation(ctx context.Context, t *workflow.Task) error
 	if err != nil {
 		return err
 	}
-	zero := 0
-	if _, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now, RequireUnfinished: &zero}); err != nil {
+	if _, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now}); err != nil {
 		if errors.Is(err, workflow.ErrConflict) {
 			return nil
 		}

@@ -49,6 +49,11 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		strategy := failureStrategy(step)
 		if step.Type == StepTypeCompensation {
 			reason += "; compensation left for manual cleanup"
+			// Recorded before the step is released, so the saga cannot end
+			// without it (the set add is idempotent on redelivery).
+			if err := e.store.AddCompensationFailure(ctx, run.task.UUID, step.Name, now); err != nil {
+				return err
+			}
 		}
 		if strategy != "" && strategy != "fail_fast" {
 			reason += "; failure_strategy " + strategy
@@ -60,7 +65,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		}
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepError,
-			At: now, Transitions: trs, Error: fail, DecrementTask: strategy == "continue_on_failure" || step.Type == StepTypeCompensation,
+			At: now, Transitions: trs, Error: fail, Release: strategy == "continue_on_failure" || step.Type == StepTypeCompensation,
 		})
 		if err != nil {
 			if errors.Is(err, workflow.ErrConflict) {

@@ -183,7 +183,6 @@ func (e *Engine) ApplyStepAction(ctx context.Context, taskUUID, stepUUID string,
 		change.SetAttempts = &zero
 	case ActionResolveManually:
 		ev, to = statemachine.StepEvResolveManually, statemachine.StepResolvedManually
-		change.DecrementTask = true
 	case ActionCompleteManually:
 		ev, to = statemachine.StepEvCompleteManually, statemachine.StepComplete
 		result := a.Result
@@ -197,7 +196,7 @@ func (e *Engine) ApplyStepAction(ctx context.Context, taskUUID, stepUUID string,
 		if err != nil {
 			return nil, err
 		}
-		change.Result, change.ResultRef, change.DecrementTask = stored, ref, true
+		change.Result, change.ResultRef = stored, ref
 	default:
 		return nil, invalid("action_type", "unknown action %q (want %s, %s or %s)", a.Type, ActionResetForRetry, ActionResolveManually, ActionCompleteManually)
 	}

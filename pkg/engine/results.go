@@ -113,7 +113,7 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: msg.Attempt,
 			To: statemachine.StepComplete, At: now, Transitions: trs,
-			Result: stored, ResultRef: ref, DecrementTask: true, TaskUnfinishedDelta: len(plan.steps),
+			Result: stored, ResultRef: ref,
 		})
 		if err != nil && !errors.Is(err, workflow.ErrConflict) {
 			return err
@@ -286,28 +286,34 @@ func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, pare
 	return &m, true, nil
 }
 
-// finalizeIfDone completes the task when no created step is unfinished.
+// finalizeIfDone completes the task when no step holds it open (and ends a
+// saga when its last compensation ran). Two completions racing here both
+// look; the guarded transition lets one finish the task.
 func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	t, err := e.store.GetTask(ctx, taskUUID)
 	if err != nil {
 		return err
 	}
-	if t.Unfinished > 0 {
-		return nil
-	}
-	if t.Compensating && t.State == statemachine.TaskBlockedByFailures {
+	switch {
+	case t.Compensating && t.State == statemachine.TaskBlockedByFailures:
+		open, err := e.store.OpenSteps(ctx, taskUUID, StepTypeCompensation)
+		if err != nil || open > 0 {
+			return err
+		}
 		return e.finishCompensation(ctx, t)
-	}
-	if t.State != statemachine.TaskStepsInProcess {
+	case t.State != statemachine.TaskStepsInProcess:
 		return nil
+	}
+	open, err := e.store.OpenSteps(ctx, taskUUID, "")
+	if err != nil || open > 0 {
+		return err
 	}
 	now := e.now()
 	trs, to, err := e.taskTransitions(t, now, "", statemachine.TaskEvAllStepsCompleted, statemachine.TaskEvAllStepsSuccessful)
 	if err != nil {
 		return err
 	}
-	zero := 0
-	_, err = e.store.TransitionTask(ctx, taskUUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now, RequireUnfinished: &zero})
+	_, err = e.store.TransitionTask(ctx, taskUUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now})
 	if errors.Is(err, workflow.ErrConflict) {
 		return nil
 	}

@@ -36,7 +36,7 @@ func (e *Engine) FireSchedule(ctx context.Context, namespace, name, version, sch
 		}
 		t, err := e.CreateTask(ctx, TaskRequest{Namespace: namespace, Name: name, Version: version, Context: en.Context,
 			Initiator: "schedule:" + scheduleName, SourceSystem: "tasker-scheduler",
-			Reason: fmt.Sprintf("schedule %s, slot %s", scheduleName, slot.UTC().Format(time.RFC3339)),
+			Reason:         fmt.Sprintf("schedule %s, slot %s", scheduleName, slot.UTC().Format(time.RFC3339)),
 			IdempotencyKey: en.IdempotencyKey(slot)})
 		if errors.Is(err, workflow.ErrDuplicateTask) {
 			return nil, nil //nolint:nilnil // the slot's task exists
