@@ -2,7 +2,7 @@
 # `make help` lists the targets.
 
 GO        ?= go
-FUNCTIONS := intake scheduler results sweeper worker
+FUNCTIONS := intake scheduler results sweeper worker authorizer
 BIN       := bin
 
 .DEFAULT_GOAL := help
@@ -48,6 +48,34 @@ functions: ## Build each Lambda function as bin/<name>/bootstrap (provided.al202
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc \
 			-o $(BIN)/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
+
+# The AWS CDK CLI and Node 22 come from npm into .cdk/ (a node_modules inside
+# the Go module would break `go test ./...`). STAGE selects the stack
+# Tasker-$(STAGE); CDK_FLAGS passes more context, e.g. CDK_FLAGS="-c tracing=true".
+CDK_DIR      := .cdk
+CDK_VERSION  := 2.1148.1
+NODE_VERSION := 22.23.3
+CDK_BIN      := $(CDK_DIR)/node_modules/.bin
+STAGE        ?= dev
+CDK_FLAGS    ?=
+CDK          := PATH="$(CURDIR)/$(CDK_BIN):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true cdk
+
+.PHONY: cdk-install
+cdk-install: ## Install the AWS CDK CLI and Node 22 under .cdk/ (npm)
+	npm --prefix $(CDK_DIR) install --no-audit --no-fund --save-exact aws-cdk@$(CDK_VERSION) node@$(NODE_VERSION)
+
+$(CDK_BIN)/cdk:
+	$(MAKE) cdk-install
+
+.PHONY: synth
+synth: functions $(CDK_BIN)/cdk ## Synthesize the stack Tasker-STAGE (STAGE=dev) into cdk.out, with cdk-nag checks (offline)
+	$(CDK) synth Tasker-$(STAGE) -c stage=$(STAGE) $(CDK_FLAGS) --no-notices --quiet
+	@echo "cdk.out/Tasker-$(STAGE).template.json"
+
+.PHONY: deploy
+deploy: functions $(CDK_BIN)/cdk ## Deploy Tasker-STAGE with your AWS credentials (cdk bootstrap, then cdk deploy)
+	$(CDK) bootstrap -c stage=$(STAGE) $(CDK_FLAGS) --no-notices
+	$(CDK) deploy Tasker-$(STAGE) -c stage=$(STAGE) $(CDK_FLAGS) --no-notices --require-approval broadening
 
 .PHONY: templates
 templates: ## Validate every template under templates/

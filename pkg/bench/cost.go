@@ -22,7 +22,7 @@ const (
 	dynamoPerMillionRRU   = 0.125
 	lambdaPerMillionReq   = 0.20
 	lambdaArmPerGBSecond  = 0.0000133334
-	lambdaMemoryGB        = 0.5 // the worker function's memory (infra)
+	lambdaMemoryGB        = 0.25 // the worker function applies results in process; its memory (infra) is 256 MB
 	stepFunctionsStandard = 25.0
 )
 
