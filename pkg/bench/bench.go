@@ -38,12 +38,14 @@ type Options struct {
 	Single       int    // sequential tasks for latency (default 200)
 	PerWorker    int    // tasks per concurrent submitter in throughput runs (default 25)
 	BatchSizes   []int  // batch tasks to run, by worker count (default 98, 998, 9998: 100, 1,000, 10,000 steps)
+	Endpoint     string // benchmark a running AWS endpoint (e.g. LocalStack) instead of the embedded emulator
 	Out          io.Writer
 }
 
 // Report is what `make bench` prints and writes as JSON.
 type Report struct {
 	Machine          map[string]string  `json:"machine"`
+	Backend          string             `json:"backend"`
 	Tasks            int                `json:"single_tasks"`
 	StepsPerTask     int                `json:"steps_per_task"`
 	OrderP50ms       float64            `json:"order_p50_ms"`
@@ -161,7 +163,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, err := localstack.Start(ctx, localstack.Options{Addr: "127.0.0.1:0", Quiet: true})
+	env, err := localstack.Start(ctx, localstack.Options{Addr: "127.0.0.1:0", Endpoint: o.Endpoint, Quiet: true})
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +227,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			"items": []any{map[string]any{"sku": "A", "quantity": 1}}, "amount": 10})
 		return submit(ctx, tpl.Namespace, tpl.Name, tpl.Version, body)
 	}
-	rep := &Report{Machine: machine(), StepsPerTask: len(tpl.Steps), GeneratedAt: time.Now().UTC(), Tasks: o.Single}
+	rep := &Report{Machine: machine(), StepsPerTask: len(tpl.Steps), GeneratedAt: time.Now().UTC(), Tasks: o.Single,
+		Backend: "embedded kumo"}
+	if o.Endpoint != "" {
+		rep.Backend = o.Endpoint
+	}
 	fmt.Fprintf(o.Out, "warming up (%d tasks)…\n", o.Warmup)
 	for range o.Warmup {
 		if _, err := runTask(ctx); err != nil {
