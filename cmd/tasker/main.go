@@ -1,6 +1,8 @@
 // Command tasker is Tasker's command-line tool: it validates workflow
-// templates, creates and inspects tasks through the HTTP API, and runs the
-// whole system locally (`tasker dev`, `tasker demo`).
+// templates and draws their graphs, creates, inspects, watches and operates
+// tasks through the HTTP API (cancel, pause, resume, manual step actions,
+// the dead-letter queue), and runs the whole system locally (`tasker dev`,
+// `tasker demo`).
 //
 // Exit codes: 0 success, 1 failure (an API error, an invalid template, a
 // task that did not complete), 2 usage error (a bad flag or argument).
@@ -35,7 +37,7 @@ func main() {
 // run executes the command line and returns the exit code. Errors are
 // printed to stderr as "error: ...".
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := newRootCmd(getenv)
+	root := newRootCmd(getenv, stderr)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -59,59 +61,86 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintln(stderr, "Is the API running? Start one with 'tasker dev', or point --api (or $"+envAPIURL+") at it.")
+			fmt.Fprintln(stderr, "Is the API running? Start one with 'tasker dev', or point --api (or $"+envAPIURL+", or api_url in the config file) at it.")
 		}
 	}
 	return code
 }
 
-// globals holds the global flags.
+// globals holds the global flags and what they resolve to.
 type globals struct {
-	apiURL string
-	apiKey string
-	output string
+	apiURL     string
+	apiKey     string
+	output     string
+	configPath string
+
+	getenv func(string) string
+	stderr io.Writer
+	// conn is the API's URL and key after flags, environment and config
+	// file are combined; connErr is why that failed.
+	conn    connection
+	connErr error
 }
 
-func (g *globals) client() *client.Client {
-	var opts []client.Option
-	if g.apiKey != "" {
-		opts = append(opts, client.WithAPIKey(g.apiKey))
+// client returns a client for the resolved API, or the configuration error
+// (a usage error naming the flag, variable or file at fault).
+func (g *globals) client() (*client.Client, error) {
+	if g.connErr != nil {
+		return nil, g.connErr
 	}
-	opts = append(opts, client.WithUserAgent("tasker-cli"))
-	return client.New(g.apiURL, opts...)
+	opts := []client.Option{client.WithUserAgent("tasker-cli")}
+	if g.conn.apiKey != "" {
+		opts = append(opts, client.WithAPIKey(g.conn.apiKey))
+	}
+	return client.New(g.conn.apiURL, opts...), nil
 }
 
 func (g *globals) json() bool { return g.output == "json" }
 
-func newRootCmd(getenv func(string) string) *cobra.Command {
-	g := &globals{}
+// actor is who the CLI reports as the operator of an action: --by, else
+// $USER, else "tasker-cli".
+func (g *globals) actor(by string) string {
+	switch {
+	case by != "":
+		return by
+	case g.getenv("USER") != "":
+		return g.getenv("USER")
+	}
+	return "tasker-cli"
+}
+
+func newRootCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
+	g := &globals{getenv: getenv, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "tasker",
 		Short: "Tasker: a serverless DAG workflow orchestrator on AWS",
-		Long: `tasker validates workflow templates, creates and inspects tasks through Tasker's HTTP API,
-and runs the whole system locally.
+		Long: `tasker validates workflow templates, creates, inspects and operates tasks through Tasker's
+HTTP API, and runs the whole system locally.
 
-The API is found at --api (default: $` + envAPIURL + ` or ` + defaultAPIURL + `).`,
+The API is found at --api, else $` + envAPIURL + `, else api_url in the config file, else
+` + defaultAPIURL + `. The API key likewise: --api-key, $` + envAPIKey + `, api_key. The config file
+is --config, else ` + "`$XDG_CONFIG_HOME/tasker/config.yaml`" + ` or ~/.config/tasker/config.yaml:
+
+  api_url: https://tasker.example.com
+  api_key: tk_...`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if g.output != "table" && g.output != "json" {
 				return usageErrorf("--output: must be table or json, got %q", g.output)
 			}
+			g.conn, g.connErr = resolveConnection(cmd.Flags(), g)
 			return nil
 		},
 		RunE: groupRunE,
 	}
-	apiDefault := getenv(envAPIURL)
-	if apiDefault == "" {
-		apiDefault = defaultAPIURL
-	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.apiURL, "api", apiDefault, "base URL of the Tasker API (env "+envAPIURL+")")
-	pf.StringVar(&g.apiKey, "api-key", getenv(envAPIKey), "API key sent as X-API-Key (env "+envAPIKey+")")
+	pf.StringVar(&g.apiURL, "api", defaultAPIURL, "base URL of the Tasker API (env "+envAPIURL+", config api_url)")
+	pf.StringVar(&g.apiKey, "api-key", "", "API key sent as X-API-Key (env "+envAPIKey+", config api_key)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tasker/config.yaml or ~/.config/tasker/config.yaml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
-	root.AddCommand(newTemplatesCmd(g), newTaskCmd(g), newDevCmd(), newDemoCmd(), newBenchCmd())
+	root.AddCommand(newTemplatesCmd(g), newTaskCmd(g), newStepCmd(g), newDLQCmd(g), newDevCmd(), newDemoCmd(), newBenchCmd())
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -136,7 +137,7 @@ func TestTaskRoundTrip(t *testing.T) {
 
 	r = runCLI(t, "", "task", "list", "--namespace", "acceptance_linear", apiFlag)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Regexp(t, id+`\s+mathematical_sequence:1\.0\.0\s+steps_in_process\s+0/4`, r.stdout)
+	require.Regexp(t, id+`\s+acceptance_linear/mathematical_sequence:1\.0\.0\s+steps_in_process\s+0/4`, r.stdout)
 
 	r = runCLI(t, "", "templates", "list", apiFlag)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -213,7 +214,6 @@ func TestUsageErrors(t *testing.T) {
 		{"bad template reference", []string{"task", "create", "just-a-name"}, "", `error: template "just-a-name": want NAMESPACE/NAME`},
 		{"empty version", []string{"task", "create", "a/b:"}, "", `error: template "a/b:": want NAMESPACE/NAME`},
 		{"missing argument", []string{"task", "get"}, "", "error: tasker task get takes 1 argument(s): TASK_UUID; got 0"},
-		{"list without namespace", []string{"task", "list"}, "", "error: --namespace: required"},
 		{"list limit", []string{"task", "list", "-n", "x", "--limit", "0"}, "", "error: --limit: must be from 1 to 100"},
 		{"unknown flag", []string{"task", "create", "a/b", "--colour", "blue"}, "", "error: unknown flag: --colour"},
 		{"bad flag value", []string{"task", "create", "a/b", "--priority", "high"}, "", `error: invalid argument "high" for "--priority"`},
@@ -248,12 +248,12 @@ func TestAPIURLFromEnvironment(t *testing.T) {
 
 func TestRootCommandTree(t *testing.T) {
 	t.Parallel()
-	root := newRootCmd(func(string) string { return "" })
+	root := newRootCmd(func(string) string { return "" }, io.Discard)
 	var names []string
 	for _, c := range root.Commands() {
 		names = append(names, c.Name())
 	}
-	for _, want := range []string{"templates", "task", "dev", "demo"} {
+	for _, want := range []string{"templates", "task", "step", "dlq", "dev", "demo"} {
 		require.Contains(t, names, want)
 	}
 	r := runCLI(t, "", "--help")

@@ -24,7 +24,8 @@ func newTaskCmd(g *globals) *cobra.Command {
 		Short:   "Create and inspect tasks",
 		RunE:    groupRunE,
 	}
-	cmd.AddCommand(newTaskCreateCmd(g), newTaskGetCmd(g), newTaskStepsCmd(g), newTaskAuditCmd(g), newTaskListCmd(g))
+	cmd.AddCommand(newTaskCreateCmd(g), newTaskGetCmd(g), newTaskStepsCmd(g), newTaskAuditCmd(g), newTaskListCmd(g),
+		newTaskCancelCmd(g), newTaskPauseCmd(g), newTaskResumeCmd(g), newTaskWatchCmd(g))
 	return cmd
 }
 
@@ -60,7 +61,10 @@ With --wait, polls the task until it finishes and exits 1 unless it completed.`,
 			if err != nil {
 				return err
 			}
-			c := g.client()
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
 			task, err := c.CreateTask(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -231,7 +235,11 @@ func newTaskGetCmd(g *globals) *cobra.Command {
 		Short: "Show a task and its steps",
 		Args:  args("TASK_UUID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := g.client().GetTask(cmd.Context(), args[0])
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.GetTask(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -279,7 +287,11 @@ func newTaskStepsCmd(g *globals) *cobra.Command {
 		Short: "List a task's steps: state, attempts and result",
 		Args:  args("TASK_UUID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			steps, err := g.client().ListSteps(cmd.Context(), args[0])
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			steps, err := c.ListSteps(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -322,7 +334,11 @@ func newTaskAuditCmd(g *globals) *cobra.Command {
 		Short: "Show the timeline of a task's and its steps' transitions",
 		Args:  args("TASK_UUID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, err := g.client().TaskAudit(cmd.Context(), args[0])
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			entries, err := c.TaskAudit(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -348,44 +364,4 @@ func newTaskAuditCmd(g *globals) *cobra.Command {
 			return tw.flush()
 		},
 	}
-}
-
-func newTaskListCmd(g *globals) *cobra.Command {
-	var opts client.ListOptions
-	cmd := &cobra.Command{
-		Use:   "list --namespace NS",
-		Short: "List a namespace's tasks, newest first",
-		Args:  args(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Namespace == "" {
-				return usageErrorf("--namespace: required")
-			}
-			if opts.Limit < 1 || opts.Limit > api.MaxListLimit {
-				return usageErrorf("--limit: must be from 1 to %d, got %d", api.MaxListLimit, opts.Limit)
-			}
-			page, err := g.client().ListTasks(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if g.json() {
-				return writeJSON(out, page)
-			}
-			tw := newTable(out, "TASK", "TEMPLATE", "STATUS", "STEPS", "CREATED")
-			for _, t := range page.Tasks {
-				tw.row(t.TaskUUID, t.Name+":"+t.Version, t.Status, fmt.Sprintf("%d/%d", t.CompletedSteps, t.TotalSteps), stamp(&t.CreatedAt))
-			}
-			if err := tw.flush(); err != nil {
-				return err
-			}
-			if page.Pagination.HasNext {
-				fmt.Fprintf(out, "more: --cursor %s\n", page.Pagination.NextCursor)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "", "namespace to list (required)")
-	cmd.Flags().IntVar(&opts.Limit, "limit", api.DefaultListLimit, fmt.Sprintf("page size, 1 to %d", api.MaxListLimit))
-	cmd.Flags().StringVar(&opts.Cursor, "cursor", "", "continue after a previous page (its next cursor)")
-	return cmd
 }

@@ -19,10 +19,10 @@ func newTemplatesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "templates",
 		Aliases: []string{"template"},
-		Short:   "Validate local template files and list registered templates",
+		Short:   "Validate local template files, list registered templates, draw their graphs",
 		RunE:    groupRunE,
 	}
-	cmd.AddCommand(newTemplatesValidateCmd(g), newTemplatesListCmd(g))
+	cmd.AddCommand(newTemplatesValidateCmd(g), newTemplatesListCmd(g), newTemplatesGraphCmd(g))
 	return cmd
 }
 
@@ -203,7 +203,11 @@ func newTemplatesListCmd(g *globals) *cobra.Command {
 		Short: "List the templates registered with the API",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			list, err := g.client().ListTemplates(cmd.Context())
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.ListTemplates(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,10 @@ func TestRoutingErrors(t *testing.T) {
 		{"root", "GET", "/", 404, api.CodeNotFound, ""},
 		{"too deep", "GET", "/v1/tasks/" + uuid.NewString() + "/workflow_steps/" + uuid.NewString() + "/audit/more", 404, api.CodeNotFound, ""},
 		{"delete tasks", "DELETE", "/v1/tasks", 405, api.CodeMethodNotAllowed, "POST, GET"},
-		{"post task", "POST", "/v1/tasks/" + uuid.NewString(), 405, api.CodeMethodNotAllowed, "GET"},
+		{"post task", "POST", "/v1/tasks/" + uuid.NewString(), 405, api.CodeMethodNotAllowed, "GET, DELETE"},
+		{"put step", "PUT", "/v1/tasks/" + uuid.NewString() + "/workflow_steps/" + uuid.NewString(), 405, api.CodeMethodNotAllowed, "GET, PATCH"},
+		{"get pause", "GET", "/v1/tasks/" + uuid.NewString() + "/pause", 405, api.CodeMethodNotAllowed, "POST"},
+		{"delete dlq entry", "DELETE", "/v1/dlq/entry/" + uuid.NewString(), 405, api.CodeMethodNotAllowed, "GET, PATCH"},
 		{"put health", "PUT", "/health", 405, api.CodeMethodNotAllowed, "GET"},
 		{"post templates", "POST", "/v1/templates", 405, api.CodeMethodNotAllowed, "GET"},
 	}
@@ -127,10 +130,10 @@ func TestEveryRouteIsServed(t *testing.T) {
 	docs, err := os.ReadFile("../../docs/api.md")
 	require.NoError(t, err)
 	routes := srv.Handler.Routes()
-	require.Len(t, routes, 12)
+	require.Len(t, routes, 21)
 	for _, rt := range routes {
 		require.Contains(t, string(docs), "`"+rt.Method+" "+rt.Path+"`", "docs/api.md documents %s %s", rt.Method, rt.Path)
-		path := strings.NewReplacer("{task_uuid}", uuid.NewString(), "{step_uuid}", uuid.NewString(),
+		path := strings.NewReplacer("{task_uuid}", uuid.NewString(), "{step_uuid}", uuid.NewString(), "{entry_uuid}", uuid.NewString(),
 			"{namespace}", "ns", "{name}", "n", "{version}", "1.0.0").Replace(rt.Path)
 		resp := do(t, srv.Handler, rt.Method, path+"?namespace=ns", "{}")
 		if resp.StatusCode == 404 {

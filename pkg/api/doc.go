@@ -1,7 +1,10 @@
 // Package api is Tasker's intake HTTP API: an Amazon API Gateway HTTP API
-// (payload format 2.0) Lambda handler that creates tasks and reads tasks,
-// steps, their audit trail and the registered templates. Its routes and JSON
-// follow Tasker Core's REST API (docs/api.md lists the differences).
+// (payload format 2.0) Lambda handler that creates, lists, cancels, pauses
+// and resumes tasks, reads tasks, steps, their audit trail and the registered
+// templates, applies operators' manual step actions (reset for retry, resolve
+// or complete by hand) and serves the dead-letter queue's investigation
+// records. Its routes and JSON follow Tasker Core's REST API (docs/api.md
+// lists the differences; docs/openapi.yaml describes every route).
 //
 // [Handler.Handle] has the concrete signature lambda.Start expects. Every
 // request gets a response: problems with a request are answered with the

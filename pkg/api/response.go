@@ -170,15 +170,18 @@ type ErrorDetail struct {
 
 // Error codes of the error envelope.
 const (
-	CodeInvalidRequest   = "invalid_request"    // 400: a field, parameter or the body is invalid
-	CodeInvalidJSON      = "invalid_json"       // 400: the body is not valid JSON
-	CodeInvalidContext   = "invalid_context"    // 400: the context violates the template's input_schema
-	CodeNotFound         = "not_found"          // 404: no such route
-	CodeTaskNotFound     = "task_not_found"     // 404
-	CodeStepNotFound     = "step_not_found"     // 404
-	CodeTemplateNotFound = "template_not_found" // 404
-	CodeMethodNotAllowed = "method_not_allowed" // 405
-	CodeDuplicateTask    = "duplicate_task"     // 409: a task with the same identity exists
-	CodePayloadTooLarge  = "payload_too_large"  // 413
-	CodeInternal         = "internal"           // 500: see the logs for the request id
+	CodeInvalidRequest   = "invalid_request"     // 400: a field, parameter or the body is invalid
+	CodeInvalidJSON      = "invalid_json"        // 400: the body is not valid JSON
+	CodeInvalidContext   = "invalid_context"     // 400: the context violates the template's input_schema
+	CodeNotFound         = "not_found"           // 404: no such route
+	CodeTaskNotFound     = "task_not_found"      // 404
+	CodeStepNotFound     = "step_not_found"      // 404
+	CodeTemplateNotFound = "template_not_found"  // 404
+	CodeMethodNotAllowed = "method_not_allowed"  // 405
+	CodeDLQEntryNotFound = "dlq_entry_not_found" // 404
+	CodeDuplicateTask    = "duplicate_task"      // 409: a task with the same identity exists
+	CodeConflict         = "conflict"            // 409: the task has finished, or it changed meanwhile
+	CodeInvalidState     = "invalid_state"       // 409: the step's state does not allow the action
+	CodePayloadTooLarge  = "payload_too_large"   // 413
+	CodeInternal         = "internal"            // 500: see the logs for the request id
 )

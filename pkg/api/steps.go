@@ -39,6 +39,11 @@ func (h *Handler) getStep(ctx context.Context, r *request) response {
 	if !ok {
 		return res
 	}
+	return h.stepBody(ctx, r, s)
+}
+
+// stepBody answers 200 with one step, its out-of-line result loaded.
+func (h *Handler) stepBody(ctx context.Context, r *request, s *workflow.Step) response {
 	out := stepResponse(s, h.clock())
 	if len(s.Result) == 0 && s.ResultRef != nil {
 		b, err := h.engine.Store().LoadPayload(ctx, s.ResultRef)

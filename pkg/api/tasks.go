@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -17,15 +14,6 @@ import (
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
-
-// Listing limits.
-const (
-	DefaultListLimit = 25
-	MaxListLimit     = 100
-)
-
-// listConcurrency bounds the step reads of one task listing.
-const listConcurrency = 8
 
 // createTask serves POST /v1/tasks.
 func (h *Handler) createTask(ctx context.Context, r *request) response {
@@ -121,95 +109,6 @@ func (h *Handler) taskError(ctx context.Context, r *request, id string, err erro
 		return errorResponse(404, CodeTaskNotFound, "no task "+id, "task_uuid")
 	}
 	return h.internal(ctx, r, err)
-}
-
-// listTasks serves GET /v1/tasks?namespace=&limit=&cursor=.
-func (h *Handler) listTasks(ctx context.Context, r *request) response {
-	ns := r.query["namespace"]
-	if ns == "" {
-		return errorResponse(400, CodeInvalidRequest, "namespace: required (listing across namespaces is not supported yet)", "namespace")
-	}
-	limit := DefaultListLimit
-	if v, ok := r.query["limit"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			return errorResponse(400, CodeInvalidRequest, fmt.Sprintf("limit: must be an integer from 1 to %d", MaxListLimit), "limit")
-		}
-		limit = n
-	}
-	storeCursor, ok := decodeListCursor(ns, r.query["cursor"])
-	if !ok {
-		return invalidCursor()
-	}
-	page, err := h.engine.Store().ListTasksByNamespace(ctx, ns, limit, storeCursor)
-	if errors.Is(err, dynamo.ErrBadCursor) {
-		return invalidCursor()
-	}
-	if err != nil {
-		return h.internal(ctx, r, err)
-	}
-	tasks, err := h.summaries(ctx, page.Tasks)
-	if err != nil {
-		return h.internal(ctx, r, err)
-	}
-	out := TaskList{Tasks: tasks, Pagination: Pagination{Limit: limit, HasNext: page.Cursor != "", NextCursor: encodeListCursor(ns, page.Cursor)}}
-	return jsonResponse(200, out)
-}
-
-func invalidCursor() response {
-	return errorResponse(400, CodeInvalidRequest, "cursor: invalid; pass the next_cursor of the previous page of the same namespace unchanged", "cursor")
-}
-
-// summaries builds list entries: counts from each task's steps, no context
-// and no steps (a page of contexts could exceed Lambda's response limit).
-func (h *Handler) summaries(ctx context.Context, tasks []*workflow.Task) ([]TaskResponse, error) {
-	out := make([]TaskResponse, len(tasks))
-	errs := make([]error, len(tasks))
-	sem := make(chan struct{}, listConcurrency)
-	var wg sync.WaitGroup
-	now := h.clock()
-	for i, t := range tasks {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			steps, err := h.engine.Store().ListSteps(ctx, t.UUID)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			out[i] = taskResponse(t, nil, steps, now, false)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// List cursors wrap the store's cursor with the namespace they belong to, so
-// a cursor used with another namespace is rejected instead of sent to
-// DynamoDB.
-func encodeListCursor(namespace, storeCursor string) string {
-	if storeCursor == "" {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(namespace + "\n" + storeCursor))
-}
-
-func decodeListCursor(namespace, cursor string) (string, bool) {
-	if cursor == "" {
-		return "", true
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return "", false
-	}
-	ns, storeCursor, ok := strings.Cut(string(b), "\n")
-	if !ok || ns != namespace || storeCursor == "" {
-		return "", false
-	}
-	return storeCursor, true
 }
 
 // pathUUID reads a UUID path parameter, answering 400 when it is not one.

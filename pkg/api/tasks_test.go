@@ -288,12 +288,14 @@ func TestListTasks(t *testing.T) {
 	require.Equal(t, api.DefaultListLimit, empty.Pagination.Limit)
 
 	bad := []struct{ name, target, field string }{
-		{"missing namespace", "/v1/tasks", "namespace"},
+		{"unknown status", "/v1/tasks?status=running", "status"},
 		{"limit zero", "/v1/tasks?namespace=" + linearNS + "&limit=0", "limit"},
 		{"limit too big", "/v1/tasks?namespace=" + linearNS + "&limit=101", "limit"},
 		{"limit not a number", "/v1/tasks?namespace=" + linearNS + "&limit=ten", "limit"},
 		{"garbage cursor", "/v1/tasks?namespace=" + linearNS + "&cursor=%%%", "cursor"},
 		{"cursor of another namespace", "/v1/tasks?namespace=other&cursor=" + first.Pagination.NextCursor, "cursor"},
+		{"cursor of other filters", "/v1/tasks?namespace=" + linearNS + "&status=complete&cursor=" + first.Pagination.NextCursor, "cursor"},
+		{"cursor without its namespace", "/v1/tasks?cursor=" + first.Pagination.NextCursor, "cursor"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

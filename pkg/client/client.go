@@ -1,6 +1,8 @@
 // Package client is a Go client for Tasker's HTTP API (package api): it
-// creates tasks and reads tasks, steps, audit trails and templates, and can
-// wait for a task to finish.
+// creates, lists, cancels, pauses and resumes tasks, reads tasks, steps,
+// audit trails and templates, applies manual step actions (ResetStep,
+// ResolveStep, CompleteStep), reads and updates the dead-letter queue, and
+// can wait for a task to finish.
 //
 //	c := client.New("https://tasker.example.com", client.WithAPIKey(key))
 //	task, err := c.CreateTask(ctx, engine.TaskRequest{Namespace: "billing", Name: "invoice", Context: ctx})
@@ -151,22 +153,32 @@ func (c *Client) StepAudit(ctx context.Context, taskUUID, stepUUID string) ([]ap
 	return out, nil
 }
 
-// ListOptions select a page of tasks.
+// ListOptions select a page of tasks. Every filter is optional.
 type ListOptions struct {
-	// Namespace is required.
+	// Namespace lists one namespace's tasks, newest first; without it the
+	// order is unspecified (the API scans).
 	Namespace string
+	// Status is a task state, e.g. "error".
+	Status       string
+	Initiator    string
+	SourceSystem string
 	// Limit is the page size, 1–100; 0 means the API's default (25).
 	Limit int
-	// Cursor is the previous page's Pagination.NextCursor; "" for the first page.
+	// Cursor is the previous page's Pagination.NextCursor; "" for the first
+	// page. It must be used with the same filters.
 	Cursor string
 }
 
-// ListTasks reads one page of a namespace's tasks, newest first, without
-// their context and steps (GET /v1/tasks).
+// ListTasks reads one page of tasks, without their context and steps
+// (GET /v1/tasks). Filters can leave a page short, even empty, while
+// Pagination.HasNext is true: follow NextCursor until HasNext is false.
 func (c *Client) ListTasks(ctx context.Context, opts ListOptions) (*api.TaskList, error) {
 	q := url.Values{}
-	if opts.Namespace != "" {
-		q.Set("namespace", opts.Namespace)
+	for k, v := range map[string]string{"namespace": opts.Namespace, "status": opts.Status,
+		"initiator": opts.Initiator, "source_system": opts.SourceSystem} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
 	if opts.Limit != 0 {
 		q.Set("limit", strconv.Itoa(opts.Limit))

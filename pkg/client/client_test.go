@@ -107,9 +107,9 @@ func TestAPIErrors(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, apiErr.Status)
 	require.Equal(t, api.CodeTaskNotFound, apiErr.Code)
 
-	_, err = c.ListTasks(ctx, client.ListOptions{})
+	_, err = c.ListTasks(ctx, client.ListOptions{Status: "running"})
 	require.ErrorAs(t, err, &apiErr)
-	require.Equal(t, "namespace", apiErr.Field)
+	require.Equal(t, "status", apiErr.Field)
 }
 
 func TestHeadersAndNonEnvelopeErrors(t *testing.T) {

@@ -82,8 +82,10 @@ func decodeDLQ(it map[string]types.AttributeValue) *DLQEntry {
 }
 
 // PutDLQEntry records a DLQ entry. An entry about a task also gets a
-// per-task index item and, while pending, a guard that keeps at most one
-// pending entry per task: a second one returns workflow.ErrConflict.
+// per-task index item; a staleness entry also gets, while pending, a guard
+// that keeps at most one pending staleness entry per task (a second one
+// returns workflow.ErrConflict). Entries for dead-lettered messages are not
+// limited: each message gets its own.
 func (s *Store) PutDLQEntry(ctx context.Context, e *DLQEntry) error {
 	notExists := aws.String("attribute_not_exists(pk)")
 	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: dlqItem(e), ConditionExpression: notExists}}}
@@ -91,7 +93,7 @@ func (s *Store) PutDLQEntry(ctx context.Context, e *DLQEntry) error {
 		ptr := key(taskPK(e.TaskUUID), "DLQ#"+e.UUID)
 		ptr[aKind] = str("dlq_ref")
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ptr}})
-		if e.ResolutionStatus == DLQPending && e.Reason != DLQReasonSQSRedrive {
+		if e.ResolutionStatus == DLQPending && e.Reason == DLQReasonStaleness {
 			guard := key(taskPK(e.TaskUUID), "DLQPENDING")
 			guard["entry_uuid"] = str(e.UUID)
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: guard, ConditionExpression: notExists}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -308,10 +309,11 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter, limit int, cursor s
 		add("kind", "task")
 	}
 	filter := join(conds, " AND ")
+	scopeKey := strings.Join([]string{scope, filter, f.Status, f.Initiator, f.SourceSystem}, "\x1f")
 	var start map[string]types.AttributeValue
 	if cursor != "" {
 		var err error
-		start, err = decodeCursor(cursor, scope+"|"+filter+"|"+f.Status+f.Initiator+f.SourceSystem,
+		start, err = decodeCursor(cursor, scopeKey,
 			[]string{"pk", "sk", "gsi1pk", "gsi1sk"}, taskListCursorOK(f.Namespace))
 		if err != nil {
 			return nil, err
@@ -340,6 +342,11 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter, limit int, cursor s
 			return nil, s.listErr(cursor, err)
 		}
 		items, last = out.Items, out.LastEvaluatedKey
+		if len(items) > limit {
+			// Keep the page to limit tasks and resume right after the last one kept.
+			items = items[:limit]
+			last = key(getS(items[limit-1], resources.AttrPK), getS(items[limit-1], resources.AttrSK))
+		}
 	}
 	page := &TaskPage{}
 	for _, it := range items {
@@ -350,7 +357,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter, limit int, cursor s
 		page.Tasks = append(page.Tasks, t)
 	}
 	if len(last) > 0 {
-		page.Cursor = encodeCursor(scope+"|"+filter+"|"+f.Status+f.Initiator+f.SourceSystem, last)
+		page.Cursor = encodeCursor(scopeKey, last)
 	}
 	return page, nil
 }

@@ -204,7 +204,7 @@ func (s *Sender) Drain(ctx context.Context, queue string, max int, fn func(body 
 	handled := 0
 	for handled < max {
 		out, err := rc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url),
-			MaxNumberOfMessages: int32(min(10, max-handled)), WaitTimeSeconds: 1, VisibilityTimeout: 60})
+			MaxNumberOfMessages: int32(min(10, max-handled)), VisibilityTimeout: 60}) // the DLQs' own wait (0): no long poll
 		if err != nil {
 			return handled, fmt.Errorf("drain %s: %w", queue, err)
 		}
