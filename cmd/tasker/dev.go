@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tasker-go/tasker/localstack"
+	"github.com/tasker-go/tasker/pkg/auth"
 	"github.com/tasker-go/tasker/pkg/client"
 	"github.com/tasker-go/tasker/pkg/demo"
 	"github.com/tasker-go/tasker/pkg/devstack"
@@ -30,6 +31,25 @@ type devFlags struct {
 	prefix    string
 	noWorkers bool
 	logLevel  string
+	insecure  bool
+}
+
+// authFor returns the API's authenticator: from TASKER_API_KEYS / JWT
+// settings when given, else one generated key with every permission
+// (returned, to print), or none with --insecure.
+func (f *devFlags) authFor() (*auth.Authenticator, string, error) {
+	if f.insecure {
+		return nil, "", nil
+	}
+	cfg, err := auth.ConfigFromEnv()
+	key := ""
+	if err != nil || (len(cfg.APIKeys) == 0 && cfg.JWT == nil && !cfg.Disabled) {
+		if cfg, key, err = auth.DevConfig(); err != nil {
+			return nil, "", err
+		}
+	}
+	a, err := auth.New(cfg)
+	return a, key, err
 }
 
 func (f *devFlags) register(cmd *cobra.Command, apiDefault, awsDefault string) {
@@ -41,14 +61,14 @@ func (f *devFlags) register(cmd *cobra.Command, apiDefault, awsDefault string) {
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 }
 
-func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Template, error) {
+func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Template, string, error) {
 	tpls, err := template.LoadDir(f.templates)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--templates %s: %w", f.templates, err)
+		return nil, nil, "", fmt.Errorf("--templates %s: %w", f.templates, err)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, "", fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	var reg *worker.Registry
@@ -56,12 +76,16 @@ func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Temp
 		reg = worker.NewRegistry()
 		samplehandlers.Register(reg)
 	}
+	a, key, err := f.authFor()
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("auth: %w", err)
+	}
 	o := devstack.Options{
 		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
-		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log,
+		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log, Auth: a,
 	}
 	st, err := devstack.Start(ctx, o)
-	return st, tpls, err
+	return st, tpls, key, err
 }
 
 func newDevCmd() *cobra.Command {
@@ -77,13 +101,21 @@ for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work fini
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			st, tpls, err := f.start(ctx)
+			st, tpls, key, err := f.start(ctx)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "tasker dev is running\n  API:       %s\n  local AWS: %s (AWS_ENDPOINT_URL=%s)\n  prefix:    %s\n  templates: %d registered from %s\n",
 				st.APIURL, st.Env.Endpoint, st.Env.Endpoint, st.Names.Prefix, len(tpls), f.templates)
+			switch {
+			case f.insecure:
+				fmt.Fprintf(out, "  auth:      OFF (--insecure): anyone on this machine can use the API\n")
+			case key != "":
+				fmt.Fprintf(out, "  API key:   %s\n             export TASKER_API_KEY=%s\n", key, key)
+			default:
+				fmt.Fprintf(out, "  auth:      keys/JWT from the environment (TASKER_API_KEYS, TASKER_JWT_*)\n")
+			}
 			if localstack.DataDir() != "" {
 				fmt.Fprintf(out, "  state persisted in %s\n", localstack.DataDir())
 			}
@@ -96,6 +128,7 @@ for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work fini
 	}
 	f.register(cmd, "127.0.0.1:8080", localstack.DefaultAddr)
 	cmd.Flags().BoolVar(&f.noWorkers, "no-workers", false, "run no in-process workers (bring your own)")
+	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "serve the API without authentication (otherwise a key is generated and printed, or TASKER_API_KEYS is used)")
 	return cmd
 }
 
@@ -141,7 +174,15 @@ func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
 	}
 	reg := worker.NewRegistry()
 	samplehandlers.Register(reg)
-	st, err := devstack.Start(ctx, devstack.Options{
+	acfg, key, err := auth.DevConfig()
+	if err != nil {
+		return false, err
+	}
+	authn, err := auth.New(acfg)
+	if err != nil {
+		return false, err
+	}
+	st, err := devstack.Start(ctx, devstack.Options{Auth: authn,
 		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
 		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
@@ -151,6 +192,6 @@ func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
 	}
 	defer st.Close()
 	fmt.Fprintf(out, "Tasker demo: embedded local AWS at %s, API at %s, %d templates registered\n\n", st.Env.Endpoint, st.APIURL, len(tpls))
-	_, ok := demo.Run(ctx, out, client.New(st.APIURL), progress, demo.Cases())
+	_, ok := demo.Run(ctx, out, client.New(st.APIURL, client.WithAPIKey(key)), progress, demo.Cases())
 	return ok, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"github.com/tasker-go/tasker/pkg/auth"
 	"github.com/tasker-go/tasker/pkg/engine"
 )
 
@@ -35,6 +36,13 @@ type Config struct {
 	// Clock returns the current time, used to decide which retries are due;
 	// default time.Now.
 	Clock func() time.Time
+	// Auth, when set, authenticates every request (X-API-Key or a bearer
+	// JWT) and checks the route's permission: 401 without valid
+	// credentials, 403 without the permission. Nil trusts the caller: behind
+	// API Gateway the Lambda authorizer has checked (its principal is
+	// re-checked here), and `tasker dev --insecure` runs without auth.
+	// Health routes are always open.
+	Auth *auth.Authenticator
 }
 
 // Handler serves the API. It is safe for concurrent use.
@@ -45,6 +53,7 @@ type Handler struct {
 	version string
 	clock   func() time.Time
 	routes  []route
+	auth    *auth.Authenticator
 }
 
 // New returns a handler; it returns an error when Config.Engine is missing.
@@ -61,7 +70,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	h := &Handler{engine: cfg.Engine, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version, clock: cfg.Clock}
+	h := &Handler{engine: cfg.Engine, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, version: cfg.Version, clock: cfg.Clock, auth: cfg.Auth}
 	h.routes = h.routeTable()
 	return h, nil
 }
@@ -124,6 +133,11 @@ func (h *Handler) serve(ctx context.Context, r *request, req events.APIGatewayV2
 		return errorResponse(404, CodeNotFound, fmt.Sprintf("no route for %s %s", r.method, r.path), "")
 	}
 	r.params = params
+	if perm, needed := auth.RequiredPermission(r.method, r.path); needed {
+		if res, ok := h.authorize(ctx, req, perm); !ok {
+			return res
+		}
+	}
 	body, res, ok := h.readBody(req)
 	if !ok {
 		return res

@@ -83,3 +83,17 @@ func (kr *keyring) lookup(value string) (*Principal, bool) {
 	}
 	return &Principal{Subject: found.name, Kind: KindAPIKey, Permissions: found.perms}, true
 }
+
+// DevConfig returns a configuration with one generated API key that holds
+// every permission (each resource's wildcard), for `tasker dev` and the demo.
+func DevConfig() (Config, string, error) {
+	key, err := GenerateAPIKey()
+	if err != nil {
+		return Config{}, "", err
+	}
+	perms := make([]string, 0, len(Resources()))
+	for _, r := range Resources() {
+		perms = append(perms, r+":*")
+	}
+	return Config{APIKeys: map[string]KeyConfig{key: {Name: "dev", Permissions: perms}}}, key, nil
+}

@@ -85,7 +85,9 @@ func TestCLIAgainstTaskerDev(t *testing.T) {
 	t.Parallel()
 	bin := buildCLI(t)
 	home := t.TempDir()
-	env := cliEnv(home)
+	// tasker dev takes its key from TASKER_API_KEYS; the CLI sends TASKER_API_KEY.
+	const key = "tk_cli_test_key_0123456789abcdef"
+	env := append(cliEnv(home), "TASKER_API_KEYS=cli:"+key+":tasks:*,steps:*,templates:*,dlq:*", "TASKER_API_KEY="+key)
 	addr := freeAddr(t)
 	apiURL := "http://" + addr
 

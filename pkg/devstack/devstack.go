@@ -22,6 +22,7 @@ import (
 
 	"github.com/tasker-go/tasker/localstack"
 	"github.com/tasker-go/tasker/pkg/api"
+	"github.com/tasker-go/tasker/pkg/auth"
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/lambdafn"
@@ -66,6 +67,9 @@ type Options struct {
 	Notify func(engine.Event)
 	// Logger for every component; default slog.Default().
 	Logger *slog.Logger
+	// Auth, when set, makes the HTTP API authenticate and authorize every
+	// request (see pkg/auth); nil serves it without auth.
+	Auth *auth.Authenticator
 	// EngineConfig customizes the engine (Store, Queue and Names are set by Start).
 	EngineConfig engine.Config
 	// DynamoDB and SQS, when set, replace Env's clients (e.g. clients with
@@ -167,7 +171,7 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	if s.API, err = api.New(api.Config{Engine: s.Engine, Logger: s.log}); err != nil {
+	if s.API, err = api.New(api.Config{Engine: s.Engine, Logger: s.log, Auth: o.Auth}); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
