@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,34 +23,63 @@ import (
 // written in transactions of up to 100; a transaction that fails because some
 // steps exist is retried step by step. It returns the names it created.
 func (s *Store) PutSteps(ctx context.Context, taskUUID string, steps []*workflow.Step) ([]string, error) {
-	var created []string
-	notExists := aws.String("attribute_not_exists(pk)")
+	var (
+		mu       sync.Mutex
+		created  []string
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, putStepsConcurrency)
+	)
 	for start := 0; start < len(steps); start += maxTransactItems {
 		chunk := steps[start:min(start+maxTransactItems, len(steps))]
-		items := make([]types.TransactWriteItem, len(chunk))
-		for i, st := range chunk {
-			items[i] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists}}
-		}
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			for _, st := range chunk {
-				created = append(created, st.Name)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			names, err := s.putStepChunk(ctx, taskUUID, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			created = append(created, names...)
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-			continue
-		}
-		if cancelledAt(err) == nil {
-			return created, mapErr("put steps", err)
-		}
+		}()
+	}
+	wg.Wait()
+	return created, firstErr
+}
+
+// putStepsConcurrency bounds the transactions PutSteps runs at once.
+const putStepsConcurrency = 8
+
+// putStepChunk writes up to 100 steps in one transaction, falling back to
+// one conditional put per step when some exist.
+func (s *Store) putStepChunk(ctx context.Context, taskUUID string, chunk []*workflow.Step) ([]string, error) {
+	notExists := aws.String("attribute_not_exists(pk)")
+	items := make([]types.TransactWriteItem, len(chunk))
+	for i, st := range chunk {
+		items[i] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists}}
+	}
+	var created []string
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
 		for _, st := range chunk {
-			_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists})
-			if err != nil {
-				if isConflict(mapErr("", err)) {
-					continue
-				}
-				return created, mapErr("put step "+st.Name, err)
-			}
 			created = append(created, st.Name)
 		}
+		return created, nil
+	}
+	if cancelledAt(err) == nil {
+		return nil, mapErr("put steps", err)
+	}
+	for _, st := range chunk {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists})
+		if err != nil {
+			if isConflict(mapErr("", err)) {
+				continue
+			}
+			return created, mapErr("put step "+st.Name, err)
+		}
+		created = append(created, st.Name)
 	}
 	return created, nil
 }

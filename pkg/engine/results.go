@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/protocol"
@@ -205,17 +206,32 @@ func (e *Engine) childrenOf(run *taskRun, step *workflow.Step, ts *template.Step
 	return out
 }
 
+// propagateConcurrency bounds the writes one completion makes at once to its
+// dependents (a batchable step may have thousands).
+const propagateConcurrency = 16
+
 // propagate records parent's completion on each child that exists and
 // enqueues those that became ready. It returns how many children exist.
 func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage) (int, error) {
-	existing := 0
-	var ready []*workflow.Step
-	var msgs []sqsqueue.Message
+	var (
+		mu       sync.Mutex
+		existing int
+		ready    []*workflow.Step
+		msgs     []sqsqueue.Message
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, propagateConcurrency)
+	)
 	for _, c := range children {
-		if e.onlyDependency(run, c, parent) && run.accepting() {
-			m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
-			if err != nil {
-				return existing, err
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(c string) {
+			defer func() { <-sem; wg.Done() }()
+			found, m, r, err := e.propagateOne(ctx, run, parent, c, known)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
 			if found {
 				existing++
@@ -223,19 +239,14 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 			if m != nil {
 				msgs = append(msgs, *m)
 			}
-			continue
-		}
-		child, err := e.store.SatisfyDependency(ctx, run.task.UUID, c, parent)
-		if err != nil {
-			if errors.Is(err, workflow.ErrNotFound) {
-				continue
+			if r != nil {
+				ready = append(ready, r)
 			}
-			return existing, err
-		}
-		existing++
-		if child.State == statemachine.StepPending && child.DependenciesMet() && run.acceptingStep(child) {
-			ready = append(ready, child)
-		}
+		}(c)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return existing, firstErr
 	}
 	if len(msgs) > 0 {
 		if err := e.queue.SendBatch(ctx, e.cfg.Names.StepQueue(run.task.Namespace), msgs); err != nil {
@@ -246,6 +257,27 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 		return existing, nil
 	}
 	return existing, e.enqueueSteps(ctx, run, ready, known)
+}
+
+// propagateOne records parent's completion on one child. It reports whether
+// the child exists, and returns either the message of a child it enqueued
+// itself (an only child) or the child when it became ready.
+func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage) (bool, *sqsqueue.Message, *workflow.Step, error) {
+	if e.onlyDependency(run, c, parent) && run.accepting() {
+		m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
+		return found, m, nil, err
+	}
+	child, err := e.store.SatisfyDependency(ctx, run.task.UUID, c, parent)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			return false, nil, nil, nil
+		}
+		return false, nil, nil, err
+	}
+	if child.State == statemachine.StepPending && child.DependenciesMet() && run.acceptingStep(child) {
+		return true, nil, child, nil
+	}
+	return true, nil, nil, nil
 }
 
 // onlyDependency reports whether parent is the child's only dependency, as

@@ -43,6 +43,10 @@ func (w *Worker) report(ctx context.Context, msg *protocol.StepMessage, res *pro
 		}
 		w.log.WarnContext(ctx, "applying the result in process failed; sending it to the results queue",
 			"task_uuid", res.TaskUUID, "step", res.StepName, "attempt", res.Attempt, "error", err)
+		// The sink may have used up the deadline; the fallback gets its own.
+		var cancel2 context.CancelFunc
+		ctx, cancel2 = context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+		defer cancel2()
 	}
 	body, err := json.Marshal(res)
 	if err != nil {
