@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ func newTemplatesCmd(g *globals) *cobra.Command {
 		Short:   "Validate local template files, list registered templates, draw their graphs",
 		RunE:    groupRunE,
 	}
-	cmd.AddCommand(newTemplatesValidateCmd(g), newTemplatesListCmd(g), newTemplatesGraphCmd(g))
+	cmd.AddCommand(newTemplatesValidateCmd(g), newTemplatesListCmd(g), newTemplatesGraphCmd(g), newTemplatesRegisterCmd(g))
 	return cmd
 }
 
@@ -219,6 +220,39 @@ func newTemplatesListCmd(g *globals) *cobra.Command {
 				tw.row(t.Namespace, t.Name, t.Version, fmt.Sprint(t.StepCount), truncate(t.Description, 60))
 			}
 			return tw.flush()
+		},
+	}
+}
+
+// newTemplatesRegisterCmd registers template files with the API (needed in
+// AWS, where nothing registers templates for you; `tasker dev` registers
+// templates/ at start).
+func newTemplatesRegisterCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "register FILE...",
+		Short: "Register template files with the API (needs templates:register)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			for _, path := range args {
+				t, err := template.ParseFile(path)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				body, err := json.Marshal(t)
+				if err != nil {
+					return err
+				}
+				sum, err := c.RegisterTemplate(cmd.Context(), body)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "registered %s/%s:%s (%d steps) from %s\n", sum.Namespace, sum.Name, sum.Version, sum.StepCount, path)
+			}
+			return nil
 		},
 	}
 }

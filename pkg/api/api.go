@@ -273,6 +273,7 @@ func (h *Handler) routeTable() []route {
 		newRoute("PATCH", "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}", h.patchStep),
 		newRoute("GET", "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit", h.stepAudit),
 		newRoute("GET", "/v1/templates", h.listTemplates),
+		newRoute("POST", "/v1/templates", h.registerTemplate),
 		newRoute("GET", "/v1/templates/{namespace}/{name}/{version}", h.getTemplate),
 		newRoute("GET", "/v1/dlq", h.listDLQ),
 		newRoute("GET", "/v1/dlq/stats", h.dlqStats),

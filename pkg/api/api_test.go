@@ -38,7 +38,7 @@ func TestRoutingErrors(t *testing.T) {
 		{"get pause", "GET", "/v1/tasks/" + uuid.NewString() + "/pause", 405, api.CodeMethodNotAllowed, "POST"},
 		{"delete dlq entry", "DELETE", "/v1/dlq/entry/" + uuid.NewString(), 405, api.CodeMethodNotAllowed, "GET, PATCH"},
 		{"put health", "PUT", "/health", 405, api.CodeMethodNotAllowed, "GET"},
-		{"post templates", "POST", "/v1/templates", 405, api.CodeMethodNotAllowed, "GET"},
+		{"put templates", "PUT", "/v1/templates", 405, api.CodeMethodNotAllowed, "GET, POST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestEveryRouteIsServed(t *testing.T) {
 	docs, err := os.ReadFile("../../docs/api.md")
 	require.NoError(t, err)
 	routes := srv.Handler.Routes()
-	require.Len(t, routes, 21)
+	require.Len(t, routes, 22)
 	for _, rt := range routes {
 		require.Contains(t, string(docs), "`"+rt.Method+" "+rt.Path+"`", "docs/api.md documents %s %s", rt.Method, rt.Path)
 		path := strings.NewReplacer("{task_uuid}", uuid.NewString(), "{step_uuid}", uuid.NewString(), "{entry_uuid}", uuid.NewString(),

@@ -173,6 +173,7 @@ const (
 	CodeInvalidRequest   = "invalid_request"     // 400: a field, parameter or the body is invalid
 	CodeInvalidJSON      = "invalid_json"        // 400: the body is not valid JSON
 	CodeInvalidContext   = "invalid_context"     // 400: the context violates the template's input_schema
+	CodeInvalidTemplate  = "invalid_template"    // 400: POST /v1/templates got an invalid template
 	CodeNotFound         = "not_found"           // 404: no such route
 	CodeTaskNotFound     = "task_not_found"      // 404
 	CodeStepNotFound     = "step_not_found"      // 404

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
@@ -48,4 +50,33 @@ func (h *Handler) getTemplate(ctx context.Context, r *request) response {
 		return h.internal(ctx, r, fmt.Errorf("stored template %s/%s:%s is not valid JSON", ns, name, version))
 	}
 	return response{status: 200, raw: rec.Body}
+}
+
+// registerTemplate serves POST /v1/templates: the body is a template in
+// either YAML dialect or its JSON form. It answers 201 with the template's
+// summary; registering the same template again is harmless, a different one
+// under an existing version is a 409, and an invalid one a 400 listing every
+// problem.
+func (h *Handler) registerTemplate(ctx context.Context, r *request) response {
+	if len(r.body) == 0 {
+		return errorResponse(400, CodeInvalidRequest, "the body must be a template (YAML or JSON)", "")
+	}
+	t, err := template.Parse(r.body, "request body")
+	if err != nil {
+		var ve *template.ValidationError
+		if errors.As(err, &ve) && len(ve.Problems) > 0 {
+			return errorResponse(400, CodeInvalidTemplate, err.Error(), ve.Problems[0].Path)
+		}
+		return errorResponse(400, CodeInvalidTemplate, err.Error(), "")
+	}
+	switch err := h.engine.RegisterTemplate(ctx, t); {
+	case errors.Is(err, workflow.ErrConflict):
+		return errorResponse(409, CodeConflict, fmt.Sprintf("%s is registered with a different body; templates are immutable per version: bump the version", t.Key()), "version")
+	case errors.Is(err, engine.ErrNoStepQueue):
+		return errorResponse(400, CodeInvalidTemplate, err.Error(), "namespace_name")
+	case err != nil:
+		return h.internal(ctx, r, err)
+	}
+	return jsonResponse(201, TemplateSummary{Namespace: t.Namespace, Name: t.Name, Version: t.Version,
+		Description: t.Description, StepCount: len(t.Steps)})
 }

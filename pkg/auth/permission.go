@@ -29,6 +29,8 @@ const (
 
 	TemplatesRead     Permission = "templates:read"
 	TemplatesValidate Permission = "templates:validate"
+	// TemplatesRegister is ours: registering a template changes what can run.
+	TemplatesRegister Permission = "templates:register"
 
 	SystemConfigRead    Permission = "system:config_read"
 	SystemHandlersRead  Permission = "system:handlers_read"
@@ -45,7 +47,7 @@ var all = []Permission{
 	TasksCreate, TasksRead, TasksList, TasksCancel, TasksContextRead, TasksPause,
 	StepsRead, StepsResolve,
 	DLQRead, DLQUpdate, DLQStats,
-	TemplatesRead, TemplatesValidate,
+	TemplatesRead, TemplatesValidate, TemplatesRegister,
 	SystemConfigRead, SystemHandlersRead, SystemAnalyticsRead,
 	WorkerConfigRead, WorkerTemplatesRead,
 	AuthAdmin,

@@ -51,7 +51,7 @@ func TestParsePermission(t *testing.T) {
 func TestVocabulary(t *testing.T) {
 	t.Parallel()
 	all := auth.All()
-	require.Len(t, all, 19, "Tasker's 17 plus tasks:pause and auth:admin")
+	require.Len(t, all, 20, "Tasker's 17 plus tasks:pause, templates:register and auth:admin")
 	seen := map[auth.Permission]bool{}
 	for _, p := range all {
 		require.False(t, seen[p], "%s listed twice", p)

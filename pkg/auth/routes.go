@@ -34,6 +34,7 @@ var routeTable = []RoutePermission{
 	{"GET", "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit", StepsRead},
 
 	{"GET", "/v1/templates", TemplatesRead},
+	{"POST", "/v1/templates", TemplatesRegister},
 	{"GET", "/v1/templates/{namespace}", TemplatesRead},
 	{"GET", "/v1/templates/{namespace}/{name}", TemplatesRead},
 	{"GET", "/v1/templates/{namespace}/{name}/{version}", TemplatesRead},

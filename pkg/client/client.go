@@ -202,6 +202,16 @@ func (c *Client) ListTemplates(ctx context.Context) ([]api.TemplateSummary, erro
 	return out, nil
 }
 
+// RegisterTemplate registers a template (POST /v1/templates); body is the
+// template as YAML or JSON. It needs the templates:register permission.
+func (c *Client) RegisterTemplate(ctx context.Context, body []byte) (*api.TemplateSummary, error) {
+	var out api.TemplateSummary
+	if err := c.do(ctx, http.MethodPost, "/v1/templates", nil, json.RawMessage(body), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetTemplate reads a registered template version in its canonical JSON
 // form (GET /v1/templates/{ns}/{name}/{version}).
 func (c *Client) GetTemplate(ctx context.Context, namespace, name, version string) (json.RawMessage, error) {

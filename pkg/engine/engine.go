@@ -132,10 +132,29 @@ func (e *Engine) notify(ev Event) {
 // namespace, name and version.
 var ErrTemplateNotFound = errors.New("template not found")
 
+// ErrNoStepQueue means a template's namespace has no step queue, so its
+// steps could never be enqueued (in AWS: deploy a worker for the namespace).
+var ErrNoStepQueue = errors.New("no step queue for the namespace")
+
+// queueChecker is implemented by queues that can tell whether a queue exists.
+type queueChecker interface {
+	URL(ctx context.Context, name string) (string, error)
+}
+
 // RegisterTemplate stores a template version so tasks can be created from it.
 // Registering the same template again is a no-op; a different template under
-// an existing version returns workflow.ErrConflict.
+// an existing version returns workflow.ErrConflict; a namespace without a
+// step queue returns ErrNoStepQueue.
 func (e *Engine) RegisterTemplate(ctx context.Context, t *template.Template) error {
+	if qc, ok := e.queue.(queueChecker); ok {
+		if _, err := qc.URL(ctx, e.cfg.Names.StepQueue(t.Namespace)); err != nil {
+			if errors.Is(err, sqsqueue.ErrQueueMissing) {
+				return fmt.Errorf("register %s: %w %q (queue %s); provision it or deploy a worker for it first",
+					t.Key(), ErrNoStepQueue, t.Namespace, e.cfg.Names.StepQueue(t.Namespace))
+			}
+			return fmt.Errorf("register %s: %w", t.Key(), err)
+		}
+	}
 	body, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("register template %s: %w", t.Key(), err)
