@@ -17,7 +17,9 @@ func TestRegisterTemplate(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t, "../../templates/acceptance/linear.yaml")
 	yaml := "namespace: %s\nname: fresh\nversion: \"1.0.0\"\nsteps:\n  - {name: only, handler: %s}\n"
-	body := func(ns, handler string) string { return strings.Replace(strings.Replace(yaml, "%s", ns, 1), "%s", handler, 1) }
+	body := func(ns, handler string) string {
+		return strings.Replace(strings.Replace(yaml, "%s", ns, 1), "%s", handler, 1)
+	}
 	ns := srv.Templates[0].Namespace
 
 	got := decode[api.TemplateSummary](t, do(t, srv.Handler, "POST", "/v1/templates", body(ns, "a")), 201)

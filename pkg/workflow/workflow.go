@@ -72,7 +72,7 @@ type Task struct {
 	Compensating bool
 	// CompensationFailed lists compensation steps that failed for good.
 	CompensationFailed []string
-	History    []Transition
+	History            []Transition
 }
 
 // Step is one step of a task. Steps are keyed by name within their task;
