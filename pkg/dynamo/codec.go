@@ -26,6 +26,7 @@ const (
 	aUnfinished   = "unfinished"
 	aStepsTotal   = "steps_total"
 	aDone         = "done"
+	aRemaining    = "remaining"
 	aResult       = "result"
 	aResultRef    = "result_ref"
 	aError        = "error"
@@ -367,6 +368,9 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	if len(s.Satisfied) > 0 {
 		item[aDone] = &types.AttributeValueMemberSS{Value: s.Satisfied}
 	}
+	if s.CountsDependencies {
+		item[aRemaining] = num(int64(len(s.Dependencies) - len(s.Satisfied)))
+	}
 	if s.CreatedBy != "" {
 		item["created_by"] = str(s.CreatedBy)
 	}
@@ -384,32 +388,34 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		return nil, fmt.Errorf("decode step %s: %w", getS(item, "name"), err)
 	}
 	return &workflow.Step{
-		TaskUUID:     getS(item, "task_uuid"),
-		UUID:         getS(item, "step_uuid"),
-		Name:         getS(item, "name"),
-		TemplateStep: getS(item, "tstep"),
-		Handler:      getS(item, "handler"),
-		Type:         getS(item, "stype"),
-		State:        st,
-		Attempts:     int(getN(item, aAttempts)),
-		MaxAttempts:  int(getN(item, "max_attempts")),
-		Retryable:    getBool(item, "retryable"),
-		TimeoutSecs:  int(getN(item, "timeout_s")),
-		Dependencies: getStrings(item, "deps"),
-		Satisfied:    getStrings(item, aDone),
-		CreatedBy:    getS(item, "created_by"),
-		Inputs:       getJSON(item, "inputs"),
-		Result:       getJSON(item, aResult),
-		ResultRef:    getRef(item, aResultRef),
-		Error:        getError(item),
-		Checkpoint:   getJSON(item, aCheckpoint),
-		WorkerID:     getS(item, aWorkerID),
-		CreatedAt:    getTime(item, "created_at"),
-		EnqueuedAt:   getTimePtr(item, aEnqueuedAt),
-		ClaimedAt:    getTimePtr(item, aClaimedAt),
-		LastFailure:  getTimePtr(item, aLastFailure),
-		NextRetryAt:  getTimePtr(item, aNextRetryAt),
-		CompletedAt:  getTimePtr(item, aCompletedAt),
-		History:      getTransitions(item),
+		TaskUUID:           getS(item, "task_uuid"),
+		UUID:               getS(item, "step_uuid"),
+		Name:               getS(item, "name"),
+		TemplateStep:       getS(item, "tstep"),
+		Handler:            getS(item, "handler"),
+		Type:               getS(item, "stype"),
+		State:              st,
+		Attempts:           int(getN(item, aAttempts)),
+		MaxAttempts:        int(getN(item, "max_attempts")),
+		Retryable:          getBool(item, "retryable"),
+		TimeoutSecs:        int(getN(item, "timeout_s")),
+		Dependencies:       getStrings(item, "deps"),
+		Satisfied:          getStrings(item, aDone),
+		CountsDependencies: item[aRemaining] != nil,
+		Remaining:          int(getN(item, aRemaining)),
+		CreatedBy:          getS(item, "created_by"),
+		Inputs:             getJSON(item, "inputs"),
+		Result:             getJSON(item, aResult),
+		ResultRef:          getRef(item, aResultRef),
+		Error:              getError(item),
+		Checkpoint:         getJSON(item, aCheckpoint),
+		WorkerID:           getS(item, aWorkerID),
+		CreatedAt:          getTime(item, "created_at"),
+		EnqueuedAt:         getTimePtr(item, aEnqueuedAt),
+		ClaimedAt:          getTimePtr(item, aClaimedAt),
+		LastFailure:        getTimePtr(item, aLastFailure),
+		NextRetryAt:        getTimePtr(item, aNextRetryAt),
+		CompletedAt:        getTimePtr(item, aCompletedAt),
+		History:            getTransitions(item),
 	}, nil
 }

@@ -487,3 +487,32 @@ func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, 
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 }
+
+// SatisfyCounted records that parent completed on a child that counts its
+// dependencies: a marker item per (child, parent) makes the decrement happen
+// once however often it is delivered, and keeps the child's item small
+// whatever its fan-in. It returns the child as it now is and
+// workflow.ErrNotFound when the child was not created.
+func (s *Store) SatisfyCounted(ctx context.Context, taskUUID, child, parent string) (*workflow.Step, error) {
+	marker := key(taskPK(taskUUID), "M#"+child+"#"+parent)
+	marker[aKind] = str("dep_marker")
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marker, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &types.Update{TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
+			UpdateExpression:          aws.String("SET remaining = remaining - :one"),
+			ConditionExpression:       aws.String("attribute_exists(remaining)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)}}},
+	}})
+	if err != nil {
+		failed := cancelledAt(err)
+		switch {
+		case len(failed) == 2 && failed[1]:
+			return nil, fmt.Errorf("satisfy %s: %w", child, workflow.ErrNotFound)
+		case len(failed) == 2 && failed[0]:
+			// Already counted by an earlier delivery.
+		default:
+			return nil, mapErr("satisfy "+child, err)
+		}
+	}
+	return s.GetStep(ctx, taskUUID, child)
+}

@@ -193,6 +193,7 @@ func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps 
 		TaskUUID: t.UUID, UUID: e.cfg.NewID(), Name: name, TemplateStep: ts.Name, Handler: ts.Handler,
 		Type: string(ts.Type), State: statemachine.StepPending, MaxAttempts: ts.Retry.MaxAttempts,
 		Retryable: ts.Retry.Retryable, TimeoutSecs: ts.TimeoutSeconds, Dependencies: deps, CreatedAt: now,
+		CountsDependencies: ts.Type == template.StepDeferredConvergence,
 		History: []workflow.Transition{{From: "", To: string(statemachine.StepPending), Event: "create", At: now,
 			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}},
 	}

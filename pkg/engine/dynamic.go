@@ -304,7 +304,7 @@ func (e *Engine) createPlanned(ctx context.Context, run *taskRun, plan *outcomeP
 		}
 		for _, dep := range deps {
 			if s := cur[dep]; s != nil && s.State.SatisfiesDependency() {
-				if _, err := e.store.SatisfyDependency(ctx, run.task.UUID, name, dep); err != nil {
+				if _, err := e.satisfy(ctx, run, name, dep); err != nil {
 					return err
 				}
 			}

@@ -164,7 +164,13 @@ func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow
 	children := e.childrenOf(run, step, ts, plan)
 	known := map[string]json.RawMessage{step.Name: result}
 	if len(children) > 0 {
-		existing, err := e.propagate(ctx, run, step.Name, children, known)
+		only := map[string]bool{} // steps the outcome created whose only dependency is this step
+		for _, p := range plan.steps {
+			if len(p.Dependencies) == 1 && p.Dependencies[0] == step.Name && !p.CountsDependencies {
+				only[p.Name] = true
+			}
+		}
+		existing, err := e.propagate(ctx, run, step.Name, children, known, only)
 		if err != nil {
 			return err
 		}
@@ -212,7 +218,7 @@ const propagateConcurrency = 16
 
 // propagate records parent's completion on each child that exists and
 // enqueues those that became ready. It returns how many children exist.
-func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage) (int, error) {
+func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage, only map[string]bool) (int, error) {
 	var (
 		mu       sync.Mutex
 		existing int
@@ -227,7 +233,7 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 		sem <- struct{}{}
 		go func(c string) {
 			defer func() { <-sem; wg.Done() }()
-			found, m, r, err := e.propagateOne(ctx, run, parent, c, known)
+			found, m, r, err := e.propagateOne(ctx, run, parent, c, known, only[c])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -262,12 +268,12 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 // propagateOne records parent's completion on one child. It reports whether
 // the child exists, and returns either the message of a child it enqueued
 // itself (an only child) or the child when it became ready.
-func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage) (bool, *sqsqueue.Message, *workflow.Step, error) {
-	if e.onlyDependency(run, c, parent) && run.accepting() {
+func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage, onlyChild bool) (bool, *sqsqueue.Message, *workflow.Step, error) {
+	if (onlyChild || e.onlyDependency(run, c, parent)) && run.accepting() {
 		m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
 		return found, m, nil, err
 	}
-	child, err := e.store.SatisfyDependency(ctx, run.task.UUID, c, parent)
+	child, err := e.satisfy(ctx, run, c, parent)
 	if err != nil {
 		if errors.Is(err, workflow.ErrNotFound) {
 			return false, nil, nil, nil
@@ -278,6 +284,15 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 		return true, nil, child, nil
 	}
 	return true, nil, nil, nil
+}
+
+// satisfy records parent's completion on child: convergence steps count
+// their dependencies (fan-in may be thousands), other steps list them.
+func (e *Engine) satisfy(ctx context.Context, run *taskRun, child, parent string) (*workflow.Step, error) {
+	if ts, ok := run.tpl.Step(child); ok && ts.Type == template.StepDeferredConvergence {
+		return e.store.SatisfyCounted(ctx, run.task.UUID, child, parent)
+	}
+	return e.store.SatisfyDependency(ctx, run.task.UUID, child, parent)
 }
 
 // onlyDependency reports whether parent is the child's only dependency, as

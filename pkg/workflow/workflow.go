@@ -91,24 +91,32 @@ type Step struct {
 	TimeoutSecs  int
 	Dependencies []string // effective dependencies (deferred convergence: declared ∩ created)
 	Satisfied    []string // dependencies that have completed (a set)
-	CreatedBy    string   // decision or batchable step that created it, "" at task start
-	Inputs       json.RawMessage
-	Result       json.RawMessage
-	ResultRef    *protocol.PayloadRef
-	Error        *protocol.StepError
-	Checkpoint   json.RawMessage
-	WorkerID     string
-	CreatedAt    time.Time
-	EnqueuedAt   *time.Time
-	ClaimedAt    *time.Time
-	LastFailure  *time.Time
-	NextRetryAt  *time.Time
-	CompletedAt  *time.Time
-	History      []Transition
+	// CountsDependencies marks a step that counts its completed
+	// dependencies instead of listing them (convergence steps, which may
+	// wait for thousands of batch workers): Remaining is how many are left.
+	CountsDependencies bool
+	Remaining          int
+	CreatedBy          string // decision or batchable step that created it, "" at task start
+	Inputs             json.RawMessage
+	Result             json.RawMessage
+	ResultRef          *protocol.PayloadRef
+	Error              *protocol.StepError
+	Checkpoint         json.RawMessage
+	WorkerID           string
+	CreatedAt          time.Time
+	EnqueuedAt         *time.Time
+	ClaimedAt          *time.Time
+	LastFailure        *time.Time
+	NextRetryAt        *time.Time
+	CompletedAt        *time.Time
+	History            []Transition
 }
 
 // DependenciesMet reports whether every dependency has completed.
 func (s *Step) DependenciesMet() bool {
+	if s.CountsDependencies {
+		return s.Remaining <= 0
+	}
 	if len(s.Satisfied) < len(s.Dependencies) {
 		return false
 	}
