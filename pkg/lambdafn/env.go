@@ -54,16 +54,25 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	return &Deps{Names: names, SQS: sq, Store: store, Engine: eng, Logger: log}, nil
 }
 
-// NewWorker builds a worker for the handlers in reg that applies results in
-// process with the engine, falling back to the stack's results queue (its
-// URL is looked up once, at cold start).
+// EnvInlineResults, set to "true", makes a worker function apply results in
+// process with the engine (one queue hop less per step); its role then needs
+// the engine's permissions, not only a worker's. By default results go
+// through the results queue, so a worker holds least privilege.
+const EnvInlineResults = "TASKER_INLINE_RESULTS"
+
+// NewWorker builds a worker for the handlers in reg that sends results to
+// the stack's results queue (its URL is looked up once, at cold start), or
+// applies them in process when TASKER_INLINE_RESULTS=true.
 func (d *Deps) NewWorker(ctx context.Context, reg *worker.Registry) (*worker.Worker, error) {
 	url, err := sqsqueue.New(d.SQS, nil).URL(ctx, d.Names.ResultsQueue())
 	if err != nil {
 		return nil, err
 	}
-	return worker.New(worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger,
-		ResultSink: d.Engine})
+	cfg := worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger}
+	if os.Getenv(EnvInlineResults) == "true" {
+		cfg.ResultSink = d.Engine
+	}
+	return worker.New(cfg)
 }
 
 func logLevel() slog.Level {
