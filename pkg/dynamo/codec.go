@@ -23,8 +23,6 @@ const (
 	aRev          = "rev"
 	aHistory      = "history"
 	aAttempts     = "attempts"
-	aUnfinished   = "unfinished"
-	aStepsTotal   = "steps_total"
 	aDone         = "done"
 	aRemaining    = "remaining"
 	aResult       = "result"
@@ -307,8 +305,6 @@ func taskItem(t *workflow.Task) map[string]types.AttributeValue {
 	item[aPaused] = boolean(t.Paused)
 	item["created_at"] = timeAttr(t.CreatedAt)
 	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
-	item[aUnfinished] = num(int64(t.Unfinished))
-	item[aStepsTotal] = num(int64(t.StepsTotal))
 	addHistory(item, t.UpdatedAt, t.History)
 	item["gsi1pk"] = str("NS#" + t.Namespace)
 	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(sortableTime) + "#" + t.UUID)
@@ -340,8 +336,6 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 		CreatedAt:           getTime(item, "created_at"),
 		UpdatedAt:           getTime(item, aUpdatedAt),
 		CompletedAt:         getTimePtr(item, aCompletedAt),
-		Unfinished:          int(getN(item, aUnfinished)),
-		StepsTotal:          int(getN(item, aStepsTotal)),
 		Compensating:        getBool(item, "compensating"),
 		CompensationFailed:  getStrings(item, "comp_failed"),
 		History:             getTransitions(item),

@@ -206,12 +206,6 @@ type StepChange struct {
 	ResultRef   *protocol.PayloadRef
 	Error       *protocol.StepError
 	NextRetryAt *time.Time
-	// DecrementTask also decrements the task's unfinished counter in the
-	// same transaction (the step reached complete or resolved_manually).
-	DecrementTask bool
-	// TaskUnfinishedDelta adds steps created with this change (a decision's
-	// or batch's new steps) to the task's counters in the same transaction.
-	TaskUnfinishedDelta int
 	// Release marks a failed step as no longer holding its task open (a
 	// batch worker under continue_on_failure, a compensation given up).
 	Release bool
@@ -305,34 +299,17 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 }
 
 // TransitionStep applies a guarded change to a step and returns the step as
-// it now is — except with c.DecrementTask, where the change is a transaction
-// and the returned step is nil (read it if needed). It returns workflow.ErrConflict when the step is not in one of
+// it now is. It returns workflow.ErrConflict when the step is not in one of
 // c.From with c.Attempts attempts (a duplicate or stale message), and
 // workflow.ErrNotFound when the step does not exist.
 func (s *Store) TransitionStep(ctx context.Context, taskUUID, name string, c StepChange) (*workflow.Step, error) {
 	in := s.stepChangeUpdate(taskUUID, name, c)
-	op := fmt.Sprintf("step %s %v->%s", name, c.From, c.To)
-	if !c.DecrementTask {
-		in.ReturnValues = types.ReturnValueAllNew
-		out, err := s.db.UpdateItem(ctx, in)
-		if err != nil {
-			return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(op, err))
-		}
-		return decodeStep(out.Attributes)
-	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{TableName: &s.table, Key: in.Key, UpdateExpression: in.UpdateExpression,
-			ConditionExpression: in.ConditionExpression, ExpressionAttributeValues: in.ExpressionAttributeValues,
-			ExpressionAttributeNames: in.ExpressionAttributeNames}},
-		{Update: &types.Update{TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
-			UpdateExpression: aws.String("SET unfinished = unfinished + :delta, steps_total = steps_total + :created, rev = rev + :one, updated_at = :now"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":now": timeAttr(c.At),
-				":delta": num(int64(c.TaskUnfinishedDelta - 1)), ":created": num(int64(c.TaskUnfinishedDelta))}}},
-	}})
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
 	if err != nil {
-		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(op, err))
+		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(fmt.Sprintf("step %s %v->%s", name, c.From, c.To), err))
 	}
-	return nil, nil //nolint:nilnil // transactions return no item; callers that need it read it
+	return decodeStep(out.Attributes)
 }
 
 // explainStepFailure turns a conflict on a missing step into ErrNotFound.

@@ -68,7 +68,6 @@ func namedSteps(prefix string, n int) []*workflow.Step {
 func createTask(t *testing.T, s *dynamo.Store, steps ...*workflow.Step) *workflow.Task {
 	t.Helper()
 	task := newTask("suite", t0)
-	task.Unfinished, task.StepsTotal = len(steps), len(steps)
 	require.NoError(t, s.CreateTask(t.Context(), task, steps))
 	return task
 }
@@ -112,7 +111,6 @@ func TestCreateTaskRoundTrip(t *testing.T) {
 	task.ParentCorrelationID, task.IdempotencyKey, task.IdentityHash = "parent", "key-1", "hash-roundtrip"
 	a, b := newStep("a"), newStep("b", "a")
 	b.TimeoutSecs, b.Inputs = 12, json.RawMessage(`{"cursor":3}`)
-	task.Unfinished, task.StepsTotal = 2, 2
 	require.NoError(t, s.CreateTask(t.Context(), task, []*workflow.Step{a, b}))
 
 	got := getTask(t, s, task.UUID)
@@ -124,8 +122,6 @@ func TestCreateTaskRoundTrip(t *testing.T) {
 	require.Equal(t, "parent", got.ParentCorrelationID)
 	require.Equal(t, "key-1", got.IdempotencyKey)
 	require.Equal(t, "hash-roundtrip", got.IdentityHash)
-	require.Equal(t, 2, got.Unfinished)
-	require.Equal(t, 2, got.StepsTotal)
 	require.True(t, t0.Equal(got.CreatedAt), "created_at %s", got.CreatedAt)
 	require.Nil(t, got.CompletedAt)
 	require.Len(t, got.History, 1)
@@ -178,7 +174,6 @@ func TestCreateTaskDuplicateIdentityWritesNothing(t *testing.T) {
 			s := newStore(t)
 			first := newTask("suite", t0)
 			first.IdentityHash = "same-identity"
-			first.Unfinished, first.StepsTotal = tt.steps, tt.steps
 			require.NoError(t, s.CreateTask(t.Context(), first, namedSteps("s", tt.steps)))
 			steps, err := s.ListSteps(t.Context(), first.UUID)
 			require.NoError(t, err)
@@ -302,14 +297,11 @@ func TestTransitionTaskGuards(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	task := createTask(t, s, newStep("a"))
-	one := 1
-	zero := 0
 	tests := []struct {
 		name   string
 		change dynamo.TaskChange
 	}{
 		{"wrong from state", dynamo.TaskChange{From: statemachine.TaskPending, To: statemachine.TaskInitializing}},
-		{"unfinished counter differs", dynamo.TaskChange{From: statemachine.TaskStepsInProcess, To: statemachine.TaskComplete, RequireUnfinished: &zero}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,7 +320,7 @@ func TestTransitionTaskGuards(t *testing.T) {
 
 	at := t0.Add(2 * time.Minute)
 	got, err := s.TransitionTask(t.Context(), task.UUID, dynamo.TaskChange{
-		From: statemachine.TaskStepsInProcess, To: statemachine.TaskComplete, At: at, RequireUnfinished: &one,
+		From: statemachine.TaskStepsInProcess, To: statemachine.TaskComplete, At: at,
 		Transitions: []workflow.Transition{{From: "steps_in_process", To: "complete", Event: "all_steps_successful", At: at}},
 	})
 	require.NoError(t, err)
@@ -340,18 +332,6 @@ func TestTransitionTaskGuards(t *testing.T) {
 	require.Equal(t, "all_steps_successful", got.History[1].Event)
 }
 
-func TestTransitionTaskAddUnfinished(t *testing.T) {
-	t.Parallel()
-	s := newStore(t)
-	task := createTask(t, s, newStep("a"))
-	got, err := s.TransitionTask(t.Context(), task.UUID, dynamo.TaskChange{
-		From: statemachine.TaskStepsInProcess, To: statemachine.TaskStepsInProcess, At: t0, AddUnfinished: 4,
-	})
-	require.NoError(t, err)
-	require.Equal(t, 5, got.Unfinished)
-	require.Equal(t, 5, got.StepsTotal)
-}
-
 func TestTransitionStepGuardsChangeNothing(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
@@ -361,14 +341,11 @@ func TestTransitionStepGuardsChangeNothing(t *testing.T) {
 		name     string
 		from     []statemachine.StepState
 		attempts int
-		decr     bool
 	}{
-		{"wrong from state", []statemachine.StepState{statemachine.StepEnqueued}, 1, false},
-		{"wrong from states", []statemachine.StepState{statemachine.StepPending, statemachine.StepWaitingForRetry}, -1, false},
-		{"wrong attempts", []statemachine.StepState{statemachine.StepInProgress}, 2, false},
-		{"stale attempt", []statemachine.StepState{statemachine.StepInProgress}, 0, false},
-		{"wrong from state with task decrement", []statemachine.StepState{statemachine.StepEnqueued}, 1, true},
-		{"wrong attempts with task decrement", []statemachine.StepState{statemachine.StepInProgress}, 3, true},
+		{"wrong from state", []statemachine.StepState{statemachine.StepEnqueued}, 1},
+		{"wrong from states", []statemachine.StepState{statemachine.StepPending, statemachine.StepWaitingForRetry}, -1},
+		{"wrong attempts", []statemachine.StepState{statemachine.StepInProgress}, 2},
+		{"stale attempt", []statemachine.StepState{statemachine.StepInProgress}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -377,7 +354,7 @@ func TestTransitionStepGuardsChangeNothing(t *testing.T) {
 			at := t0.Add(time.Hour)
 			_, err := s.TransitionStep(t.Context(), task.UUID, "a", dynamo.StepChange{
 				From: tt.from, Attempts: tt.attempts, To: statemachine.StepComplete, At: at,
-				Result: json.RawMessage(`{"x":1}`), DecrementTask: tt.decr, TaskUnfinishedDelta: 2,
+				Result:      json.RawMessage(`{"x":1}`),
 				Transitions: []workflow.Transition{{From: "in_progress", To: "complete", Event: "complete", Attempt: 1, At: at}},
 			})
 			require.ErrorIs(t, err, workflow.ErrConflict)
@@ -388,8 +365,6 @@ func TestTransitionStepGuardsChangeNothing(t *testing.T) {
 			require.Nil(t, afterStep.CompletedAt)
 			require.Len(t, afterStep.History, len(beforeStep.History))
 			afterTask := getTask(t, s, task.UUID)
-			require.Equal(t, beforeTask.Unfinished, afterTask.Unfinished)
-			require.Equal(t, beforeTask.StepsTotal, afterTask.StepsTotal)
 			require.Equal(t, beforeTask.Rev, afterTask.Rev)
 		})
 	}
@@ -531,69 +506,6 @@ func TestSatisfyDependencyIsASet(t *testing.T) {
 	require.ErrorIs(t, err, workflow.ErrNotFound)
 	_, err = s.GetStep(t.Context(), task.UUID, "missing")
 	require.ErrorIs(t, err, workflow.ErrNotFound, "satisfying a missing child does not create it")
-}
-
-func TestDecrementTaskOnceUnderConcurrentCompletion(t *testing.T) {
-	t.Parallel()
-	s := newStore(t)
-	task := createTask(t, s, newStep("a"), newStep("b"), newStep("c"))
-	inProgress(t, s, task.UUID, "a", t0)
-	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = s.TransitionStep(t.Context(), task.UUID, "a", dynamo.StepChange{
-				From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: 1, To: statemachine.StepComplete,
-				At: t0, Result: json.RawMessage(`{"i":1}`), DecrementTask: true,
-				Transitions: []workflow.Transition{{From: "in_progress", To: "complete", Event: "complete", Attempt: 1, At: t0}},
-			})
-		})
-	}
-	close(start)
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		if err == nil {
-			won++
-			continue
-		}
-		require.ErrorIs(t, err, workflow.ErrConflict)
-	}
-	require.Equal(t, 1, won, "exactly one completion applies")
-	got := getTask(t, s, task.UUID)
-	require.Equal(t, 2, got.Unfinished, "unfinished decremented exactly once")
-	require.Equal(t, 3, got.StepsTotal)
-	require.Equal(t, task.Rev+1, got.Rev)
-	a := getStep(t, s, task.UUID, "a")
-	require.Equal(t, statemachine.StepComplete, a.State)
-	completes := 0
-	for _, tr := range a.History {
-		if tr.Event == "complete" {
-			completes++
-		}
-	}
-	require.Equal(t, 1, completes)
-}
-
-func TestTaskUnfinishedDeltaCountsCreatedSteps(t *testing.T) {
-	t.Parallel()
-	s := newStore(t)
-	task := createTask(t, s, newStep("decide"), newStep("other"))
-	inProgress(t, s, task.UUID, "decide", t0)
-	created, err := s.PutSteps(t.Context(), task.UUID, []*workflow.Step{newStep("x", "decide"), newStep("y", "decide"), newStep("z")})
-	require.NoError(t, err)
-	require.Len(t, created, 3)
-	_, err = s.TransitionStep(t.Context(), task.UUID, "decide", dynamo.StepChange{
-		From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: 1, To: statemachine.StepComplete,
-		At: t0, DecrementTask: true, TaskUnfinishedDelta: 3,
-	})
-	require.NoError(t, err)
-	got := getTask(t, s, task.UUID)
-	require.Equal(t, 2-1+3, got.Unfinished)
-	require.Equal(t, 2+3, got.StepsTotal)
 }
 
 func TestPutStepsIsIdempotent(t *testing.T) {
@@ -1225,4 +1137,62 @@ func TestErrorsAreDistinct(t *testing.T) {
 			require.Equal(t, i == j, errors.Is(a, b), "%v vs %v", a, b)
 		}
 	}
+}
+
+// TestOpenStepsCountsWhatHoldsTheTaskOpen: complete, resolved and cancelled
+// steps and released failures do not hold a task open; everything else does.
+func TestOpenStepsCountsWhatHoldsTheTaskOpen(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	task := createTask(t, s, newStep("a"), newStep("b"), newStep("c"), newStep("d"))
+	count := func(only string) int {
+		t.Helper()
+		n, err := s.OpenSteps(t.Context(), task.UUID, only)
+		require.NoError(t, err)
+		return n
+	}
+	require.Equal(t, 4, count(""))
+	require.Equal(t, 0, count("compensation"))
+	move := func(name string, to statemachine.StepState, release bool) {
+		t.Helper()
+		_, err := s.TransitionStep(t.Context(), task.UUID, name, dynamo.StepChange{
+			From: []statemachine.StepState{statemachine.StepPending}, Attempts: -1, To: to, At: t0, Release: release,
+			Transitions: []workflow.Transition{{From: "pending", To: string(to), Event: "x", At: t0}}})
+		require.NoError(t, err)
+	}
+	move("a", statemachine.StepResolvedManually, false)
+	move("b", statemachine.StepCancelled, false)
+	move("c", statemachine.StepError, false)
+	require.Equal(t, 2, count(""), "c failed without release and d is pending")
+	move("d", statemachine.StepError, true)
+	require.Equal(t, 1, count(""), "a released failure no longer holds the task")
+}
+
+// TestSatisfyCountedOncePerParent counts a convergence's dependencies with
+// marker items: every parent decrements once, however often delivered.
+func TestSatisfyCountedOncePerParent(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	conv := newStep("agg")
+	conv.Dependencies = []string{"w1", "w2", "w3"}
+	conv.CountsDependencies = true
+	task := createTask(t, s, conv)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.SatisfyCounted(t.Context(), task.UUID, "agg", fmt.Sprintf("w%d", i%2+1))
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	got := getStep(t, s, task.UUID, "agg")
+	require.Equal(t, 1, got.Remaining, "w1 and w2 counted once each")
+	require.False(t, got.DependenciesMet())
+	got, err := s.SatisfyCounted(t.Context(), task.UUID, "agg", "w3")
+	require.NoError(t, err)
+	require.True(t, got.DependenciesMet())
+	_, err = s.SatisfyCounted(t.Context(), task.UUID, "missing", "w1")
+	require.ErrorIs(t, err, workflow.ErrNotFound)
 }

@@ -122,16 +122,6 @@ type TaskChange struct {
 	To          statemachine.TaskState
 	Transitions []workflow.Transition
 	At          time.Time
-	// RequireUnfinished, when set, also requires the unfinished counter to
-	// equal this value (used to complete a task only when no step is left).
-	RequireUnfinished *int
-	// AddUnfinished adjusts the unfinished and total step counters (steps created).
-	AddUnfinished int
-	// SetUnfinished, when set, replaces the unfinished counter (a saga
-	// starts counting its compensation steps); AddTotal adds created steps
-	// to the total.
-	SetUnfinished *int
-	AddTotal      int
 	// SetCompensating marks the task as running its compensations.
 	SetCompensating bool
 	// SweepAt, when set, schedules the sweeper's next look at the task
@@ -140,8 +130,8 @@ type TaskChange struct {
 }
 
 // TransitionTask applies a guarded state change to a task. It returns
-// workflow.ErrConflict when the task is not in change.From (or the counter
-// guard fails) and workflow.ErrNotFound when the task does not exist.
+// workflow.ErrConflict when the task is not in change.From and
+// workflow.ErrNotFound when the task does not exist.
 func (s *Store) TransitionTask(ctx context.Context, taskUUID string, c TaskChange) (*workflow.Task, error) {
 	in := s.taskChangeUpdate(taskUUID, c)
 	in.ReturnValues = types.ReturnValueAllNew
@@ -168,25 +158,9 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 	if c.To.Terminal() {
 		set += ", completed_at = :now"
 	}
-	if c.AddUnfinished != 0 {
-		set += ", unfinished = unfinished + :add, steps_total = steps_total + :add"
-		vals[":add"] = num(int64(c.AddUnfinished))
-	}
-	if c.SetUnfinished != nil {
-		set += ", unfinished = :setunf"
-		vals[":setunf"] = num(int64(*c.SetUnfinished))
-	}
-	if c.AddTotal != 0 {
-		set += ", steps_total = steps_total + :addtot"
-		vals[":addtot"] = num(int64(c.AddTotal))
-	}
 	if c.SetCompensating {
 		set += ", compensating = :comp"
 		vals[":comp"] = boolean(true)
-	}
-	if c.RequireUnfinished != nil {
-		cond += " AND unfinished = :unf"
-		vals[":unf"] = num(int64(*c.RequireUnfinished))
 	}
 	remove := ""
 	switch {

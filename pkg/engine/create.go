@@ -154,7 +154,6 @@ func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Tas
 		t.CorrelationID = e.cfg.NewID()
 	}
 	steps := e.initialSteps(t, tpl, now)
-	t.Unfinished, t.StepsTotal = len(steps), len(steps)
 	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
 		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}
 	if err := e.store.CreateTask(ctx, t, steps); err != nil {

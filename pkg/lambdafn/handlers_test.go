@@ -89,7 +89,7 @@ func (h *harness) pendingTask(t *testing.T, version string, created time.Time) *
 			History: []workflow.Transition{{To: string(statemachine.StepPending), Event: "create", At: created}},
 		})
 	}
-	task.Unfinished, task.StepsTotal = len(steps), len(steps)
+
 	require.NoError(t, h.store.CreateTask(t.Context(), task, steps))
 	return task
 }

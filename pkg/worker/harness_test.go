@@ -92,7 +92,7 @@ func (h *harness) enqueueTask(taskUUID, correlationID string, specs ...stepSpec)
 	task := &workflow.Task{
 		UUID: taskUUID, Namespace: testNamespace, Name: "test_task", Version: "1.0.0",
 		State: statemachine.TaskPending, Context: json.RawMessage(`{}`), CorrelationID: correlationID,
-		CreatedAt: epoch, UpdatedAt: epoch, Unfinished: len(specs), StepsTotal: len(specs),
+		CreatedAt: epoch, UpdatedAt: epoch,
 	}
 	steps := make([]*workflow.Step, len(specs))
 	msgs := make([]*protocol.StepMessage, len(specs))

@@ -62,13 +62,7 @@ type Task struct {
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	CompletedAt         *time.Time
-	// Unfinished counts created steps that have not reached complete or
-	// resolved_manually. The task completes when it reaches zero.
-	Unfinished int
-	// StepsTotal counts created steps.
-	StepsTotal int
-	// Compensating is set while a saga undoes the task's completed steps;
-	// Unfinished then counts the open compensation steps.
+	// Compensating is set while a saga undoes the task's completed steps.
 	Compensating bool
 	// CompensationFailed lists compensation steps that failed for good.
 	CompensationFailed []string
