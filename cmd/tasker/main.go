@@ -31,6 +31,7 @@ const (
 const defaultAPIURL = "http://127.0.0.1:8080"
 
 func main() {
+	startPprof()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 

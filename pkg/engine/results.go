@@ -162,6 +162,11 @@ const maxInlineResult = 32 * 1024
 // the task when nothing is left. Safe to repeat.
 func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan, result json.RawMessage) error {
 	children := e.childrenOf(run, step, ts, plan)
+	if ts != nil && ts.Type == template.StepBatchable {
+		// Each worker gets its cursor in its inputs; the outcome listing every
+		// cursor would make each of N messages O(N) (and the batch O(N²)).
+		result = withoutKey(result, "batch_processing_outcome")
+	}
 	known := map[string]json.RawMessage{step.Name: result}
 	if len(children) > 0 {
 		only := map[string]bool{} // steps the outcome created whose only dependency is this step
@@ -396,4 +401,21 @@ func (e *Engine) RejectResult(ctx context.Context, taskUUID, stepName string, at
 	}
 	return e.applyFailure(ctx, run, step, attempt, &protocol.StepError{
 		Message: "invalid result message: " + reason, ErrorType: "invalid_result", Retryable: false})
+}
+
+// withoutKey returns a JSON object without one key (other JSON unchanged).
+func withoutKey(obj json.RawMessage, k string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(obj, &m) != nil {
+		return obj
+	}
+	if _, ok := m[k]; !ok {
+		return obj
+	}
+	delete(m, k)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return obj
+	}
+	return out
 }
