@@ -56,14 +56,9 @@ func (e *Engine) startCompensation(ctx context.Context, run *taskRun, failed str
 	if _, err := e.store.PutSteps(ctx, run.task.UUID, comps); err != nil {
 		return err
 	}
-	now := e.now()
 	reason := fmt.Sprintf("step %s failed; compensating %d completed steps", failed, len(comps))
-	trs, to, err := e.taskTransitions(run.task, now, reason, statemachine.TaskEvStepCompleted, statemachine.TaskEvPermanentFailure)
-	if err != nil {
-		return err
-	}
-	t, err := e.store.TransitionTask(ctx, run.task.UUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now,
-		SetCompensating: true})
+	t, err := e.moveTask(ctx, run.task, reason, dynamo.TaskChange{SetCompensating: true},
+		statemachine.TaskEvStepCompleted, statemachine.TaskEvPermanentFailure)
 	if err != nil {
 		if errors.Is(err, workflow.ErrConflict) {
 			return nil
@@ -71,7 +66,6 @@ func (e *Engine) startCompensation(ctx context.Context, run *taskRun, failed str
 		return err
 	}
 	run.task = t
-	e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
 	var ready []*workflow.Step
 	for _, c := range comps {
 		if len(c.Dependencies) == 0 {
@@ -191,16 +185,8 @@ func (e *Engine) finishCompensation(ctx context.Context, t *workflow.Task) error
 			return err
 		}
 	}
-	trs, to, err := e.taskTransitions(t, now, reason, statemachine.TaskEvGiveUp)
-	if err != nil {
+	if _, err := e.moveTask(ctx, t, reason, dynamo.TaskChange{}, statemachine.TaskEvGiveUp); err != nil && !errors.Is(err, workflow.ErrConflict) {
 		return err
 	}
-	if _, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now}); err != nil {
-		if errors.Is(err, workflow.ErrConflict) {
-			return nil
-		}
-		return err
-	}
-	e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
 	return nil
 }

@@ -119,23 +119,14 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 
 // failStale moves a stale task to error.
 func (e *Engine) failStale(ctx context.Context, run *taskRun, reason string) error {
-	now := e.now()
-	evs := []statemachine.TaskEvent{statemachine.TaskEvFail}
+	ev := statemachine.TaskEvFail
 	if run.task.State != statemachine.TaskStepsInProcess {
-		evs = []statemachine.TaskEvent{statemachine.TaskEvCancel}
+		ev = statemachine.TaskEvCancel
 	}
-	trs, to, err := e.taskTransitions(run.task, now, reason, evs...)
-	if err != nil {
+	if _, err := e.moveTask(ctx, run.task, reason, dynamo.TaskChange{}, ev); err != nil && !errors.Is(err, workflow.ErrConflict) {
 		return err
 	}
-	_, err = e.store.TransitionTask(ctx, run.task.UUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now})
-	if errors.Is(err, workflow.ErrConflict) {
-		return nil
-	}
-	if err == nil {
-		e.notify(Event{TaskUUID: run.task.UUID, State: string(to), At: now})
-	}
-	return err
+	return nil
 }
 
 // snapshot captures a task and its steps for a DLQ entry.

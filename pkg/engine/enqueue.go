@@ -139,6 +139,25 @@ func (e *Engine) taskTransitions(t *workflow.Task, at time.Time, reason string, 
 	return trs, to, nil
 }
 
+// moveTask walks the task machine from t's state through evs in one guarded
+// write (extra may carry SweepAt or SetCompensating), records one audit
+// entry per hop and notifies. It returns workflow.ErrConflict when the task
+// left that state meanwhile.
+func (e *Engine) moveTask(ctx context.Context, t *workflow.Task, reason string, extra dynamo.TaskChange, evs ...statemachine.TaskEvent) (*workflow.Task, error) {
+	now := e.now()
+	trs, to, err := e.taskTransitions(t, now, reason, evs...)
+	if err != nil {
+		return nil, err
+	}
+	extra.From, extra.To, extra.Transitions, extra.At = t.State, to, trs, now
+	updated, err := e.store.TransitionTask(ctx, t.UUID, extra)
+	if err != nil {
+		return nil, err
+	}
+	e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
+	return updated, nil
+}
+
 // stepMessage builds the message for an enqueued step: task context, handler
 // configuration, direct parents' results and run-time inputs; stored out of
 // line when too large to travel inline.

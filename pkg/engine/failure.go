@@ -177,17 +177,10 @@ func (e *Engine) failTask(ctx context.Context, run *taskRun, failedStep string) 
 		if t.State != statemachine.TaskStepsInProcess {
 			return nil
 		}
-		now := e.now()
-		reason := "step " + failedStep + " failed"
-		trs, to, err := e.taskTransitions(t, now, reason, statemachine.TaskEvStepCompleted,
-			statemachine.TaskEvPermanentFailure, statemachine.TaskEvGiveUp)
-		if err != nil {
-			return err
-		}
-		updated, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now})
+		updated, err := e.moveTask(ctx, t, "step "+failedStep+" failed", dynamo.TaskChange{},
+			statemachine.TaskEvStepCompleted, statemachine.TaskEvPermanentFailure, statemachine.TaskEvGiveUp)
 		if err == nil {
 			run.task = updated
-			e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
 			return nil
 		}
 		if !errors.Is(err, workflow.ErrConflict) {

@@ -31,17 +31,11 @@ func (e *Engine) CancelTask(ctx context.Context, taskUUID, reason, by string) (*
 	if run.task.State.Terminal() {
 		return nil, fmt.Errorf("cancel task %s (%s): %w", taskUUID, run.task.State, ErrTaskFinished)
 	}
-	now := e.now()
-	trs, to, err := e.taskTransitions(run.task, now, withBy(reason, by), statemachine.TaskEvCancel)
-	if err != nil {
-		return nil, err
-	}
-	t, err := e.store.TransitionTask(ctx, taskUUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now})
+	t, err := e.moveTask(ctx, run.task, withBy(reason, by), dynamo.TaskChange{}, statemachine.TaskEvCancel)
 	if err != nil {
 		return nil, err
 	}
 	run.task = t
-	e.notify(Event{TaskUUID: taskUUID, State: string(to), At: now})
 	steps, err := e.store.ListSteps(ctx, taskUUID)
 	if err != nil {
 		return nil, err
@@ -236,19 +230,13 @@ func (e *Engine) reopen(ctx context.Context, run *taskRun, a StepAction) error {
 	if run.task.State != statemachine.TaskError {
 		return nil
 	}
-	now := e.now()
-	trs, to, err := e.taskTransitions(run.task, now, withBy("manual "+a.Type, a.By), statemachine.TaskEvReset,
-		statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
-	if err != nil {
-		return err
-	}
-	t, err := e.store.TransitionTask(ctx, run.task.UUID, dynamo.TaskChange{From: run.task.State, To: to, Transitions: trs, At: now,
-		SweepAt: lifecycleOf(run.tpl).nextCheck(&workflow.Task{State: to, CreatedAt: run.task.CreatedAt}, now)})
+	sweep := lifecycleOf(run.tpl).nextCheck(&workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: run.task.CreatedAt}, e.now())
+	t, err := e.moveTask(ctx, run.task, withBy("manual "+a.Type, a.By), dynamo.TaskChange{SweepAt: sweep},
+		statemachine.TaskEvReset, statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
 	if err != nil {
 		return err
 	}
 	run.task = t
-	e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
 	return nil
 }
 

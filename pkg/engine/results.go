@@ -360,19 +360,11 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	if err != nil || open > 0 {
 		return err
 	}
-	now := e.now()
-	trs, to, err := e.taskTransitions(t, now, "", statemachine.TaskEvAllStepsCompleted, statemachine.TaskEvAllStepsSuccessful)
-	if err != nil {
+	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
+		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
 		return err
 	}
-	_, err = e.store.TransitionTask(ctx, taskUUID, dynamo.TaskChange{From: t.State, To: to, Transitions: trs, At: now})
-	if errors.Is(err, workflow.ErrConflict) {
-		return nil
-	}
-	if err == nil {
-		e.notify(Event{TaskUUID: taskUUID, State: string(to), At: now})
-	}
-	return err
+	return nil
 }
 
 // RejectResult fails a step's attempt permanently because its worker sent a

@@ -43,16 +43,11 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		if len(initial) == 0 {
 			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
 		}
-		trs, to, err := e.taskTransitions(t, now, "", evs...)
-		if err != nil {
-			return nil, err
-		}
-		updated, err := e.store.TransitionTask(ctx, t.UUID, dynamo.TaskChange{From: statemachine.TaskPending, To: to, Transitions: trs, At: now,
-			SweepAt: lifecycleOf(tpl).nextCheck(&workflow.Task{State: to, CreatedAt: t.CreatedAt}, now)})
+		sweep := lifecycleOf(tpl).nextCheck(&workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: t.CreatedAt}, now)
+		updated, err := e.moveTask(ctx, t, "", dynamo.TaskChange{SweepAt: sweep}, evs...)
 		switch {
 		case err == nil:
 			t = updated
-			e.notify(Event{TaskUUID: t.UUID, State: string(t.State), At: now})
 		case errors.Is(err, workflow.ErrConflict):
 			if t, err = e.store.GetTask(ctx, t.UUID); err != nil {
 				return nil, err
