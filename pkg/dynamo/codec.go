@@ -405,6 +405,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		Checkpoint:         getJSON(item, aCheckpoint),
 		WorkerID:           getS(item, aWorkerID),
 		CreatedAt:          getTime(item, "created_at"),
+		UpdatedAt:          getTime(item, aUpdatedAt),
 		EnqueuedAt:         getTimePtr(item, aEnqueuedAt),
 		ClaimedAt:          getTimePtr(item, aClaimedAt),
 		LastFailure:        getTimePtr(item, aLastFailure),

@@ -86,10 +86,19 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 		return false, e.store.ClearTaskSweep(ctx, t.UUID)
 	}
 	l := lifecycleOf(run.tpl)
-	idle := now.Sub(t.UpdatedAt)
+	last := t.UpdatedAt
 	tooOld := now.Sub(t.CreatedAt) > l.maxDuration
+	if !tooOld && !t.Paused && now.Sub(last) > l.threshold(t.State) {
+		// Steps progress without touching the task item: look at them
+		// (only when the task looks idle, so at most once per threshold).
+		var err error
+		if last, err = e.lastActivity(ctx, t); err != nil {
+			return false, err
+		}
+	}
+	idle := now.Sub(last)
 	if t.Paused || (!tooOld && idle <= l.threshold(t.State)) {
-		base := t.UpdatedAt
+		base := last
 		if t.Paused {
 			base = now
 		}
@@ -115,6 +124,21 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 		}
 	}
 	return true, e.failStale(ctx, run, reason)
+}
+
+// lastActivity is the latest change of the task or any of its steps.
+func (e *Engine) lastActivity(ctx context.Context, t *workflow.Task) (time.Time, error) {
+	last := t.UpdatedAt
+	steps, err := e.store.ListSteps(ctx, t.UUID)
+	if err != nil {
+		return last, err
+	}
+	for _, s := range steps {
+		if s.UpdatedAt.After(last) {
+			last = s.UpdatedAt
+		}
+	}
+	return last, nil
 }
 
 // failStale moves a stale task to error.

@@ -266,3 +266,43 @@ func TestDuplicateResultIsIdempotent(t *testing.T) {
 		t.Fatalf("a completed %d times in its audit trail, want 1", completes)
 	}
 }
+
+// TestStalenessLooksAtStepActivity: steps progress without touching the
+// task item, so a task whose own record is old but whose steps moved
+// recently is not stale; once nothing moves for the threshold, it is.
+func TestStalenessLooksAtStepActivity(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: stale_ns
+name: slow
+version: "1.0.0"
+lifecycle: {max_steps_in_process_minutes: 1}
+steps:
+  - {name: s, handler: add, timeout_seconds: 3600}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "stale_ns", Name: "slow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.now.Add(int64(50 * time.Second))
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, time.Hour, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	b.now.Add(int64(30 * time.Second)) // the task record is 80 s old, the step moved 30 s ago
+	rep, err := b.eng.Sweep(ctx)
+	if err != nil || rep.Stale != 0 {
+		t.Fatalf("sweep with recent step activity: %+v %v", rep, err)
+	}
+	b.now.Add(int64(2 * time.Minute)) // nothing moves for longer than the threshold
+	rep, err = b.eng.Sweep(ctx)
+	if err != nil || rep.Stale != 1 {
+		t.Fatalf("sweep after the threshold: %+v %v", rep, err)
+	}
+	got, _ := b.store.GetTask(ctx, task.UUID)
+	entries, _ := b.store.DLQEntriesForTask(ctx, task.UUID)
+	if got.State != "error" || len(entries) != 1 || entries[0].Reason != "staleness_timeout" {
+		t.Fatalf("task %s, dlq %+v", got.State, entries)
+	}
+}

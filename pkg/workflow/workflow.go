@@ -98,6 +98,7 @@ type Step struct {
 	Checkpoint         json.RawMessage
 	WorkerID           string
 	CreatedAt          time.Time
+	UpdatedAt          time.Time // last change of the step (any transition)
 	EnqueuedAt         *time.Time
 	ClaimedAt          *time.Time
 	LastFailure        *time.Time
