@@ -190,7 +190,7 @@ const (
 type OrchestrationMessage struct {
 	V             int               `json:"v"`
 	Kind          OrchestrationKind `json:"kind"`
-	TaskUUID      string            `json:"task_uuid"`
+	TaskUUID      string            `json:"task_uuid,omitempty"`
 	StepName      string            `json:"step_name,omitempty"`
 	Attempt       int               `json:"attempt,omitempty"`
 	CorrelationID string            `json:"correlation_id,omitempty"`
