@@ -84,3 +84,7 @@ templates: ## Validate every template under templates/
 .PHONY: clean
 clean: ## Remove build output
 	rm -rf $(BIN) .bench cdk.out
+
+.PHONY: chaos
+chaos: ## Fault-injection run (long form)
+	$(GO) test -count=1 -v -run TestChaosLong ./pkg/chaos -chaos.long $(if $(SEED),-chaos.seed=$(SEED))
