@@ -1,12 +1,14 @@
 package dynamo
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -77,6 +79,27 @@ func taskListCursorOK(namespace string) func(map[string]string) bool {
 		}
 		return true
 	}
+}
+
+// queryPage runs one page of an index query resumed from cursor (a token of
+// encodeCursor for scope, checked by check): a forged or foreign cursor, or
+// one DynamoDB refuses, is ErrBadCursor.
+func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, op, scope, cursor string, check func(map[string]string) bool) (*dynamodb.QueryOutput, error) {
+	if cursor != "" {
+		start, err := decodeCursor(cursor, scope, []string{"pk", "sk", "gsi1pk", "gsi1sk"}, check)
+		if err != nil {
+			return nil, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		if cursor != "" && isValidation(err) {
+			return nil, fmt.Errorf("%s: %w", op, ErrBadCursor)
+		}
+		return nil, mapErr(op, err)
+	}
+	return out, nil
 }
 
 // isValidation reports a DynamoDB ValidationException (e.g. a start key that

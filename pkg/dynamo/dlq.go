@@ -153,21 +153,11 @@ func (s *Store) ListDLQ(ctx context.Context, status string, limit int, cursor st
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit)),
 	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor, scope, []string{"pk", "sk", "gsi1pk", "gsi1sk"}, func(k map[string]string) bool {
-			return k["sk"] == "DLQ" && (k["gsi1pk"] == "" || k["gsi1pk"] == scope)
-		})
-		if err != nil {
-			return nil, err
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := s.db.Query(ctx, in)
+	out, err := s.queryPage(ctx, in, "list dlq", scope, cursor, func(k map[string]string) bool {
+		return k["sk"] == "DLQ" && (k["gsi1pk"] == "" || k["gsi1pk"] == scope)
+	})
 	if err != nil {
-		if cursor != "" && isValidation(err) {
-			return nil, fmt.Errorf("list dlq: %w", ErrBadCursor)
-		}
-		return nil, mapErr("list dlq", err)
+		return nil, err
 	}
 	page := &DLQPage{}
 	for _, it := range out.Items {

@@ -220,19 +220,9 @@ func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limi
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit)),
 	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor, "NS#"+namespace, []string{"pk", "sk", "gsi1pk", "gsi1sk"}, taskListCursorOK(namespace))
-		if err != nil {
-			return nil, err
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := s.db.Query(ctx, in)
+	out, err := s.queryPage(ctx, in, "list tasks", "NS#"+namespace, cursor, taskListCursorOK(namespace))
 	if err != nil {
-		if cursor != "" && isValidation(err) {
-			return nil, fmt.Errorf("list tasks: %w", ErrBadCursor)
-		}
-		return nil, mapErr("list tasks", err)
+		return nil, err
 	}
 	page := &TaskPage{}
 	for _, it := range out.Items {
