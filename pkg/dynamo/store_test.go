@@ -194,7 +194,7 @@ func TestCreateTaskDuplicateIdentityWritesNothing(t *testing.T) {
 			owner, err := s.LookupIdentity(t.Context(), "same-identity")
 			require.NoError(t, err)
 			require.Equal(t, first.UUID, owner, "the identity still names the first task")
-			page, err := s.ListTasksByNamespace(t.Context(), "suite", 10, "")
+			page, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "suite"}, 10, "")
 			require.NoError(t, err)
 			require.Len(t, page.Tasks, 1)
 		})
@@ -837,7 +837,7 @@ func listAll(t *testing.T, s *dynamo.Store, ns string, limit int) (ids []string,
 	t.Helper()
 	cursor := ""
 	for {
-		page, err := s.ListTasksByNamespace(t.Context(), ns, limit, cursor)
+		page, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: ns}, limit, cursor)
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(page.Tasks), limit)
 		pages++
@@ -893,7 +893,7 @@ func TestListTasksByNamespaceRejectsBadCursors(t *testing.T) {
 		require.NoError(t, s.CreateTask(t.Context(), newTask("alpha", t0.Add(time.Duration(i)*time.Second)), nil))
 		require.NoError(t, s.CreateTask(t.Context(), newTask("beta", t0.Add(time.Duration(i)*time.Second)), nil))
 	}
-	alphaPage, err := s.ListTasksByNamespace(t.Context(), "alpha", 1, "")
+	alphaPage, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "alpha"}, 1, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, alphaPage.Cursor)
 	forge := func(m map[string]string) string {
@@ -918,14 +918,14 @@ func TestListTasksByNamespaceRejectsBadCursors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			page, err := s.ListTasksByNamespace(t.Context(), "alpha", 1, tt.cursor)
+			page, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "alpha"}, 1, tt.cursor)
 			require.ErrorIs(t, err, dynamo.ErrBadCursor)
 			require.Nil(t, page)
 		})
 	}
 
 	// The genuine cursor works.
-	next, err := s.ListTasksByNamespace(t.Context(), "alpha", 1, alphaPage.Cursor)
+	next, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "alpha"}, 1, alphaPage.Cursor)
 	require.NoError(t, err)
 	require.Len(t, next.Tasks, 1)
 	require.NotEqual(t, alphaPage.Tasks[0].UUID, next.Tasks[0].UUID)
@@ -944,14 +944,14 @@ func TestListTasksByNamespaceRejectsCursorsWithoutIndexKeys(t *testing.T) {
 		beta = newTask("beta", t0.Add(time.Duration(i)*time.Second))
 		require.NoError(t, s.CreateTask(t.Context(), beta, nil))
 	}
-	betaPage, err := s.ListTasksByNamespace(t.Context(), "beta", 1, "")
+	betaPage, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "beta"}, 1, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, betaPage.Cursor)
 	forged, err := json.Marshal(map[string]string{"pk": "T#" + beta.UUID, "sk": "TASK"})
 	require.NoError(t, err)
 	for name, cursor := range map[string]string{"another namespace's cursor": betaPage.Cursor, "table keys only": base64RawURL(forged)} {
 		t.Run(name, func(t *testing.T) {
-			_, err := s.ListTasksByNamespace(t.Context(), "alpha", 1, cursor)
+			_, err := s.ListTasks(t.Context(), dynamo.TaskFilter{Namespace: "alpha"}, 1, cursor)
 			require.ErrorIs(t, err, dynamo.ErrBadCursor)
 		})
 	}

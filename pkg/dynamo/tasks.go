@@ -211,33 +211,6 @@ type TaskPage struct {
 	Cursor string // opaque; "" when there are no more
 }
 
-// ListTasksByNamespace lists tasks of a namespace, newest first.
-func (s *Store) ListTasksByNamespace(ctx context.Context, namespace string, limit int, cursor string) (*TaskPage, error) {
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(resources.IndexByNamespace),
-		KeyConditionExpression:    aws.String("gsi1pk = :p"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("NS#" + namespace)},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit)),
-	}
-	out, err := s.queryPage(ctx, in, "list tasks", "NS#"+namespace, cursor, taskListCursorOK(namespace))
-	if err != nil {
-		return nil, err
-	}
-	page := &TaskPage{}
-	for _, it := range out.Items {
-		t, err := decodeTask(it)
-		if err != nil {
-			return nil, err
-		}
-		page.Tasks = append(page.Tasks, t)
-	}
-	if len(out.LastEvaluatedKey) > 0 {
-		page.Cursor = encodeCursor("NS#"+namespace, out.LastEvaluatedKey)
-	}
-	return page, nil
-}
-
 // TaskFilter narrows a task listing; empty fields match everything.
 type TaskFilter struct {
 	Namespace    string

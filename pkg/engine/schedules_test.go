@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/protocol"
 )
 
@@ -47,7 +48,7 @@ func TestScheduleSlotCreatesOneTask(t *testing.T) {
 	if err := b.eng.HandleOrchestration(ctx, decoded); err != nil {
 		t.Fatal(err)
 	}
-	page, err := b.store.ListTasksByNamespace(ctx, "sched_ns", 10, "")
+	page, err := b.store.ListTasks(ctx, dynamo.TaskFilter{Namespace: "sched_ns"}, 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
