@@ -141,7 +141,7 @@ is --config, else ` + "`$XDG_CONFIG_HOME/tasker/config.yaml`" + ` or ~/.config/t
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tasker/config.yaml or ~/.config/tasker/config.yaml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
-	root.AddCommand(newTemplatesCmd(g), newTaskCmd(g), newStepCmd(g), newDLQCmd(g), newDevCmd(), newDemoCmd(), newBenchCmd())
+	root.AddCommand(newTemplatesCmd(g), newTaskCmd(g), newStepCmd(g), newDLQCmd(g), newDevCmd(), newDemoCmd(), newBenchCmd(), newAuthCmd())
 	return root
 }
 
