@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -276,13 +275,4 @@ func mustMatch(t *testing.T, what string, assertion func()) {
 
 func awslambdaPlaceholder(root string) awslambda.Code {
 	return awslambda.Code_FromAsset(jsii.String(filepath.Join(root, "infra", "testdata", "placeholder")), nil)
-}
-
-func hasPrefixAny(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }

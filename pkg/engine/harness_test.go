@@ -22,13 +22,12 @@ import (
 
 // harness runs the engine, its queue consumers and a worker on a fresh fixture.
 type harness struct {
-	t      *testing.T
-	f      *localtest.Fixture
-	store  *dynamo.Store
-	eng    *engine.Engine
-	events chan engine.Event
-	mu     sync.Mutex
-	done   map[string]chan struct{}
+	t     *testing.T
+	f     *localtest.Fixture
+	store *dynamo.Store
+	eng   *engine.Engine
+	mu    sync.Mutex
+	done  map[string]chan struct{}
 }
 
 func newHarness(t *testing.T, reg *worker.Registry, tpls ...*template.Template) *harness {
