@@ -24,6 +24,7 @@ const EnvPrefix = "TASKER_PREFIX"
 type Deps struct {
 	Names  resources.Names
 	SQS    *sqs.Client
+	Queue  *sqsqueue.Sender // the engine's sender (queue URLs cached once per cold start)
 	Store  *dynamo.Store
 	Engine *engine.Engine
 	Logger *slog.Logger
@@ -51,7 +52,7 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Deps{Names: names, SQS: sq, Store: store, Engine: eng, Logger: log}, nil
+	return &Deps{Names: names, SQS: sq, Queue: sender, Store: store, Engine: eng, Logger: log}, nil
 }
 
 // EnvInlineResults, set to "true", makes a worker function apply results in
@@ -64,7 +65,7 @@ const EnvInlineResults = "TASKER_INLINE_RESULTS"
 // the stack's results queue (its URL is looked up once, at cold start), or
 // applies them in process when TASKER_INLINE_RESULTS=true.
 func (d *Deps) NewWorker(ctx context.Context, reg *worker.Registry) (*worker.Worker, error) {
-	url, err := sqsqueue.New(d.SQS, nil).URL(ctx, d.Names.ResultsQueue())
+	url, err := d.Queue.URL(ctx, d.Names.ResultsQueue())
 	if err != nil {
 		return nil, err
 	}
