@@ -86,13 +86,14 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		if !ok {
 			return nil, fmt.Errorf("start task %s: root step %s missing", t.UUID, n)
 		}
-		if s.State == statemachine.StepPending || (s.State == statemachine.StepEnqueued && s.Attempts == 0) {
+		switch {
+		case s.State == statemachine.StepPending:
 			ready = append(ready, s)
-		}
-	}
-	for _, s := range ready {
-		if s.State == statemachine.StepEnqueued {
-			s.State = statemachine.StepPending // resend below: the guarded write conflicts and the message is sent again
+		case s.State == statemachine.StepEnqueued && s.Attempts == 0 && s.EnqueuedAt != nil && e.now().Sub(*s.EnqueuedAt) >= resendGrace:
+			// Enqueued by a start that crashed before sending: send again.
+			if err := e.resend(ctx, run, s); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return t, e.enqueueSteps(ctx, run, ready, nil)
