@@ -18,27 +18,28 @@ import (
 
 // Attribute names of task and step items.
 const (
-	aKind         = "kind"
-	aState        = "st"
-	aRev          = "rev"
-	aHistory      = "history"
-	aAttempts     = "attempts"
-	aDone         = "done"
-	aRemaining    = "remaining"
-	aResult       = "result"
-	aResultRef    = "result_ref"
-	aError        = "error"
-	aUpdatedAt    = "updated_at"
-	aCompletedAt  = "completed_at"
-	aEnqueuedAt   = "enqueued_at"
-	aClaimedAt    = "claimed_at"
-	aNextRetryAt  = "next_retry_at"
-	aLastFailure  = "last_failure_at"
-	aWorkerID     = "worker_id"
-	aPaused       = "paused"
-	aCheckpoint   = "checkpoint"
-	aData         = "data"
-	aStateForSwep = "sweep_kind"
+	aKind             = "kind"
+	aState            = "st"
+	aRev              = "rev"
+	aHistory          = "history"
+	aAttempts         = "attempts"
+	aDone             = "done"
+	aRemaining        = "remaining"
+	aCreatedByAttempt = "created_by_attempt"
+	aResult           = "result"
+	aResultRef        = "result_ref"
+	aError            = "error"
+	aUpdatedAt        = "updated_at"
+	aCompletedAt      = "completed_at"
+	aEnqueuedAt       = "enqueued_at"
+	aClaimedAt        = "claimed_at"
+	aNextRetryAt      = "next_retry_at"
+	aLastFailure      = "last_failure_at"
+	aWorkerID         = "worker_id"
+	aPaused           = "paused"
+	aCheckpoint       = "checkpoint"
+	aData             = "data"
+	aStateForSwep     = "sweep_kind"
 )
 
 // sortableTime is a fixed-width UTC time format whose text order is time order
@@ -368,6 +369,9 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	if s.CreatedBy != "" {
 		item["created_by"] = str(s.CreatedBy)
 	}
+	if s.CreatedByAttempt > 0 {
+		item[aCreatedByAttempt] = num(int64(s.CreatedByAttempt))
+	}
 	if len(s.Inputs) > 0 {
 		item["inputs"] = str(string(s.Inputs))
 	}
@@ -398,6 +402,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		CountsDependencies: item[aRemaining] != nil,
 		Remaining:          int(getN(item, aRemaining)),
 		CreatedBy:          getS(item, "created_by"),
+		CreatedByAttempt:   int(getN(item, aCreatedByAttempt)),
 		Inputs:             getJSON(item, "inputs"),
 		Result:             getJSON(item, aResult),
 		ResultRef:          getRef(item, aResultRef),

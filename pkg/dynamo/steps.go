@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -23,20 +24,41 @@ import (
 // written in transactions of up to 100; a transaction that fails because some
 // steps exist is retried step by step. It returns the names it created.
 func (s *Store) PutSteps(ctx context.Context, taskUUID string, steps []*workflow.Step) ([]string, error) {
+	return s.PutStepsGuarded(ctx, taskUUID, steps, nil)
+}
+
+// StepGuard is a condition on one step of the task that every write of a
+// guarded creation checks: the step must still be in State at Attempts.
+type StepGuard struct {
+	Name     string
+	State    statemachine.StepState
+	Attempts int
+}
+
+// PutStepsGuarded is PutSteps where every transaction also checks guard (nil:
+// no guard), so a decision or batchable step creates its outcome's steps
+// only while the attempt that decided is still the step's current one.
+// A failed guard returns an error matching workflow.ErrConflict, with the
+// names created before the guard failed.
+func (s *Store) PutStepsGuarded(ctx context.Context, taskUUID string, steps []*workflow.Step, guard *StepGuard) ([]string, error) {
 	var (
 		mu       sync.Mutex
 		created  []string
 		firstErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, putStepsConcurrency)
+		per      = maxTransactItems
 	)
-	for start := 0; start < len(steps); start += maxTransactItems {
-		chunk := steps[start:min(start+maxTransactItems, len(steps))]
+	if guard != nil {
+		per-- // one item of each transaction is the guard's condition check
+	}
+	for start := 0; start < len(steps); start += per {
+		chunk := steps[start:min(start+per, len(steps))]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			names, err := s.putStepChunk(ctx, taskUUID, chunk)
+			names, err := s.putStepChunk(ctx, taskUUID, chunk, guard)
 			mu.Lock()
 			defer mu.Unlock()
 			created = append(created, names...)
@@ -52,13 +74,17 @@ func (s *Store) PutSteps(ctx context.Context, taskUUID string, steps []*workflow
 // putStepsConcurrency bounds the transactions PutSteps runs at once.
 const putStepsConcurrency = 8
 
-// putStepChunk writes up to 100 steps in one transaction, falling back to
-// one conditional put per step when some exist.
-func (s *Store) putStepChunk(ctx context.Context, taskUUID string, chunk []*workflow.Step) ([]string, error) {
+// putStepChunk writes up to 100 steps (99 and the guard) in one transaction,
+// falling back to one conditional put per step (with the guard) when some
+// exist.
+func (s *Store) putStepChunk(ctx context.Context, taskUUID string, chunk []*workflow.Step, guard *StepGuard) ([]string, error) {
 	notExists := aws.String("attribute_not_exists(pk)")
-	items := make([]types.TransactWriteItem, len(chunk))
-	for i, st := range chunk {
-		items[i] = types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists}}
+	items := make([]types.TransactWriteItem, 0, len(chunk)+1)
+	for _, st := range chunk {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists}})
+	}
+	if guard != nil {
+		items = append(items, s.guardCheck(taskUUID, guard))
 	}
 	var created []string
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -68,20 +94,85 @@ func (s *Store) putStepChunk(ctx context.Context, taskUUID string, chunk []*work
 		}
 		return created, nil
 	}
-	if cancelledAt(err) == nil {
+	failed := cancelledAt(err)
+	if failed == nil {
 		return nil, mapErr("put steps", err)
 	}
+	if guard != nil && failed[len(failed)-1] {
+		return nil, guardFailed(guard)
+	}
 	for _, st := range chunk {
-		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: notExists})
-		if err != nil {
-			if isConflict(mapErr("", err)) {
+		if err := s.putOneStep(ctx, taskUUID, st, guard); err != nil {
+			if errors.Is(err, errStepExists) {
 				continue
 			}
-			return created, mapErr("put step "+st.Name, err)
+			return created, err
 		}
 		created = append(created, st.Name)
 	}
 	return created, nil
+}
+
+var errStepExists = errors.New("step exists")
+
+// putOneStep creates one step unless it exists (errStepExists), checking the
+// guard in the same transaction when there is one.
+func (s *Store) putOneStep(ctx context.Context, taskUUID string, st *workflow.Step, guard *StepGuard) error {
+	put := &types.Put{TableName: &s.table, Item: stepItem(taskUUID, st), ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if guard == nil {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression})
+		if err = mapErr("put step "+st.Name, err); isConflict(err) {
+			return errStepExists
+		}
+		return err
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: put}, s.guardCheck(taskUUID, guard)}})
+	switch failed := cancelledAt(err); {
+	case err == nil:
+		return nil
+	case failed == nil:
+		return mapErr("put step "+st.Name, err)
+	case failed[1]:
+		return guardFailed(guard)
+	default:
+		return errStepExists
+	}
+}
+
+func (s *Store) guardCheck(taskUUID string, g *StepGuard) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(g.Name)),
+		ConditionExpression:      aws.String("#st = :st AND #at = :at"),
+		ExpressionAttributeNames: map[string]string{"#st": aState, "#at": aAttempts},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":st": str(string(g.State)), ":at": num(int64(g.Attempts)),
+		},
+	}}
+}
+
+func guardFailed(g *StepGuard) error {
+	return fmt.Errorf("create steps: step %s is no longer %s at attempt %d: %w", g.Name, g.State, g.Attempts, workflow.ErrConflict)
+}
+
+// DeleteUnstarted removes steps that creator's attempt created and that have
+// not started (still pending): the outcome of an attempt that lost its step
+// to a timeout or an operator. A step another attempt re-created, or one
+// that has started, is left alone. Missing steps are skipped.
+func (s *Store) DeleteUnstarted(ctx context.Context, taskUUID, creator string, attempt int, names []string) error {
+	for _, n := range names {
+		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(n)),
+			ConditionExpression:      aws.String("created_by = :c AND #cba = :a AND #st = :pending"),
+			ExpressionAttributeNames: map[string]string{"#cba": aCreatedByAttempt, "#st": aState},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":c": str(creator), ":a": num(int64(attempt)), ":pending": str(string(statemachine.StepPending)),
+			},
+		})
+		if err = mapErr("delete unstarted step "+n, err); err != nil && !isConflict(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetStep reads one step (strongly consistent); workflow.ErrNotFound when missing.

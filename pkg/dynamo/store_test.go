@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tasker-go/tasker/localstack/localtest"
@@ -1194,5 +1198,42 @@ func TestSatisfyCountedOncePerParent(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.DependenciesMet())
 	_, err = s.SatisfyCounted(t.Context(), task.UUID, "missing", "w1")
+	require.ErrorIs(t, err, workflow.ErrNotFound)
+}
+
+// TestLatestTemplateVersionConcurrentRegistrations registers versions from
+// many goroutines at once: the latest-version pointer ends at the highest.
+func TestLatestTemplateVersionConcurrentRegistrations(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			v := fmt.Sprintf("1.%d.0", i)
+			assert.NoError(t, s.PutTemplate(t.Context(), "ns", "race", v, []byte(v)))
+		})
+	}
+	wg.Wait()
+	got, err := s.LatestTemplateVersion(t.Context(), "ns", "race")
+	require.NoError(t, err)
+	require.Equal(t, "1.11.0", got)
+}
+
+// TestLatestTemplateVersionWithoutPointer reads a template registered
+// before the latest-version pointer existed: the versions are queried.
+func TestLatestTemplateVersionWithoutPointer(t *testing.T) {
+	t.Parallel()
+	f := localtest.New(t)
+	s := dynamo.New(f.Env.DynamoDB, f.Names.StateTable())
+	for _, v := range []string{"1.2.0", "1.10.0"} {
+		require.NoError(t, s.PutTemplate(t.Context(), "ns", "legacy", v, []byte(v)))
+	}
+	_, err := f.Env.DynamoDB.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: aws.String(f.Names.StateTable()),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "TPL#ns/legacy"}, "sk": &types.AttributeValueMemberS{Value: "LATEST"}}})
+	require.NoError(t, err)
+	got, err := s.LatestTemplateVersion(t.Context(), "ns", "legacy")
+	require.NoError(t, err)
+	require.Equal(t, "1.10.0", got)
+	_, err = s.LatestTemplateVersion(t.Context(), "ns", "missing")
 	require.ErrorIs(t, err, workflow.ErrNotFound)
 }

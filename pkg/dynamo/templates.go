@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -48,7 +49,53 @@ func (s *Store) PutTemplate(ctx context.Context, namespace, name, version string
 	if err != nil {
 		return mapErr(fmt.Sprintf("register template %s/%s:%s (a different body is registered under this version; bump the version)", namespace, name, version), err)
 	}
-	return nil
+	return s.raiseLatest(ctx, namespace, name, version)
+}
+
+// skLatest is the sort key of a template's latest-version pointer, so
+// creating a task without a version reads one item instead of querying
+// every version.
+const skLatest = "LATEST"
+
+// raiseLatest moves the template's latest-version pointer up to version
+// unless it already names an equal or higher one. Concurrent registrations
+// race through the guarded write: the loser re-reads and tries again.
+func (s *Store) raiseLatest(ctx context.Context, namespace, name, version string) error {
+	for {
+		cur, err := s.latestPointer(ctx, namespace, name)
+		if err != nil && !errors.Is(err, workflow.ErrNotFound) {
+			return err
+		}
+		if cur != "" && compareVersions(cur, version) >= 0 {
+			return nil
+		}
+		item := key(templatePK(namespace, name), skLatest)
+		item[aKind] = str("template_latest")
+		item["version"] = str(version)
+		in := &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+		if cur != "" {
+			in.ConditionExpression = aws.String("version = :cur")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":cur": str(cur)}
+		}
+		_, err = s.db.PutItem(ctx, in)
+		if err = mapErr("raise latest template version", err); !isConflict(err) {
+			return err
+		}
+	}
+}
+
+// latestPointer reads the latest-version pointer; workflow.ErrNotFound when
+// the template has none (registered before pointers existed, or never).
+func (s *Store) latestPointer(ctx context.Context, namespace, name string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(templatePK(namespace, name), skLatest),
+		ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("version")})
+	if err != nil {
+		return "", mapErr("get latest template version", err)
+	}
+	if out.Item == nil {
+		return "", fmt.Errorf("latest version of %s/%s: %w", namespace, name, workflow.ErrNotFound)
+	}
+	return getS(out.Item, "version"), nil
 }
 
 // GetTemplate reads a registered template version; workflow.ErrNotFound when missing.
@@ -88,7 +135,12 @@ func (s *Store) ListTemplates(ctx context.Context) ([]*TemplateRecord, error) {
 
 // LatestTemplateVersion returns the highest registered version of a template
 // (semantic version order); workflow.ErrNotFound when none is registered.
+// It reads the pointer PutTemplate keeps, and queries the versions only for
+// a template registered before pointers existed.
 func (s *Store) LatestTemplateVersion(ctx context.Context, namespace, name string) (string, error) {
+	if v, err := s.latestPointer(ctx, namespace, name); !errors.Is(err, workflow.ErrNotFound) {
+		return v, err
+	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :p AND begins_with(sk, :v)"),

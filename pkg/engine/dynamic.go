@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
@@ -289,12 +291,19 @@ func (e *Engine) planBatch(ctx context.Context, run *taskRun, step *workflow.Ste
 
 // createPlanned writes the planned steps (idempotently) and then re-checks
 // their outside dependencies: one that completed while the steps were being
-// created could not see them, so its completion is recorded here.
-func (e *Engine) createPlanned(ctx context.Context, run *taskRun, plan *outcomePlan) error {
+// created could not see them, so its completion is recorded here. Every
+// write is guarded by the deciding step still being in progress at attempt,
+// so a late result of an attempt that timed out creates nothing; a guard
+// that fails returns an error matching workflow.ErrConflict.
+func (e *Engine) createPlanned(ctx context.Context, run *taskRun, decider string, attempt int, plan *outcomePlan) error {
 	if len(plan.steps) == 0 {
 		return nil
 	}
-	if _, err := e.store.PutSteps(ctx, run.task.UUID, plan.steps); err != nil {
+	for _, s := range plan.steps {
+		s.CreatedByAttempt = attempt
+	}
+	guard := &dynamo.StepGuard{Name: decider, State: statemachine.StepInProgress, Attempts: attempt}
+	if _, err := e.store.PutStepsGuarded(ctx, run.task.UUID, plan.steps, guard); err != nil {
 		return err
 	}
 	for name, deps := range plan.external {
@@ -311,4 +320,19 @@ func (e *Engine) createPlanned(ctx context.Context, run *taskRun, plan *outcomeP
 		}
 	}
 	return nil
+}
+
+// discardPlanned removes the steps an attempt's outcome created when that
+// attempt lost its step (a timeout or an operator moved it on between the
+// creation and the completion), so a retry that decides differently does
+// not find them. Steps another attempt re-created, or that started, stay.
+func (e *Engine) discardPlanned(ctx context.Context, run *taskRun, decider string, attempt int, plan *outcomePlan) error {
+	if len(plan.steps) == 0 {
+		return nil
+	}
+	names := make([]string, len(plan.steps))
+	for i, s := range plan.steps {
+		names[i] = s.Name
+	}
+	return e.store.DeleteUnstarted(ctx, run.task.UUID, decider, attempt, names)
 }

@@ -95,7 +95,10 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		return perr
 	}
 	if step.State == statemachine.StepInProgress {
-		if err := e.createPlanned(ctx, run, plan); err != nil {
+		if err := e.createPlanned(ctx, run, step.Name, msg.Attempt, plan); err != nil {
+			if errors.Is(err, workflow.ErrConflict) {
+				return e.lostAttempt(ctx, run, step, msg.Attempt, plan, result)
+			}
 			return err
 		}
 		stored, ref, err := e.storeResult(ctx, run, step, msg.Attempt, result)
@@ -116,27 +119,38 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 			To: statemachine.StepComplete, At: now, Transitions: trs,
 			Result: stored, ResultRef: ref,
 		})
-		if err != nil && !errors.Is(err, workflow.ErrConflict) {
+		switch {
+		case errors.Is(err, workflow.ErrConflict):
+			return e.lostAttempt(ctx, run, step, msg.Attempt, plan, result)
+		case err != nil:
 			return err
 		}
-		if err != nil {
-			// Another delivery got there first; carry on only if it completed this attempt.
-			cur, gerr := e.store.GetStep(ctx, run.task.UUID, step.Name)
-			if gerr != nil {
-				return gerr
-			}
-			if cur.State != statemachine.StepComplete || cur.Attempts != msg.Attempt {
-				return nil
-			}
-		} else {
-			e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepComplete), Attempt: msg.Attempt, At: now})
-		}
+		e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepComplete), Attempt: msg.Attempt, At: now})
 	} else if step.State != statemachine.StepComplete {
 		e.log.InfoContext(ctx, "result for a step no longer in progress dropped", "task_uuid", run.task.UUID,
 			"step", step.Name, "state", step.State)
 		return nil
 	}
 	return e.afterComplete(ctx, run, step, ts, plan, result)
+}
+
+// lostAttempt handles a result whose completion write found the step
+// changed. When another delivery completed this very attempt, the follow-up
+// work is redone (it is idempotent); otherwise the attempt lost its step (a
+// timeout, a cancel or an operator moved it on) and the steps its outcome
+// created are discarded.
+func (e *Engine) lostAttempt(ctx context.Context, run *taskRun, step *workflow.Step, attempt int, plan *outcomePlan, result json.RawMessage) error {
+	cur, err := e.store.GetStep(ctx, run.task.UUID, step.Name)
+	if err != nil {
+		return err
+	}
+	if cur.State == statemachine.StepComplete && cur.Attempts == attempt {
+		ts, _ := run.tpl.Step(step.TemplateStep)
+		return e.afterComplete(ctx, run, cur, ts, plan, result)
+	}
+	e.log.InfoContext(ctx, "result of an attempt that lost its step dropped", "task_uuid", run.task.UUID,
+		"step", step.Name, "attempt", attempt, "state", cur.State, "current_attempt", cur.Attempts)
+	return e.discardPlanned(ctx, run, step.Name, attempt, plan)
 }
 
 // storeResult keeps small results on the step item and moves large ones out.

@@ -91,6 +91,7 @@ type Step struct {
 	CountsDependencies bool
 	Remaining          int
 	CreatedBy          string // decision or batchable step that created it, "" at task start
+	CreatedByAttempt   int    // the attempt of CreatedBy whose outcome created it
 	Inputs             json.RawMessage
 	Result             json.RawMessage
 	ResultRef          *protocol.PayloadRef
