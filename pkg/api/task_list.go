@@ -33,6 +33,9 @@ const maxListReads = 5
 func (h *Handler) listTasks(ctx context.Context, r *request) response {
 	f := dynamo.TaskFilter{Namespace: r.query["namespace"], Status: r.query["status"],
 		Initiator: r.query["initiator"], SourceSystem: r.query["source_system"]}
+	if res, ok := checkTaskFilter(f); !ok {
+		return res
+	}
 	if f.Status != "" {
 		if _, err := statemachine.ParseTaskState(f.Status); err != nil {
 			return errorResponse(400, CodeInvalidRequest, fmt.Sprintf("status: %q is not a task state (e.g. steps_in_process, complete, error, cancelled)", f.Status), "status")

@@ -21,6 +21,9 @@ func (h *Handler) createTask(ctx context.Context, r *request) response {
 	if res, ok := decodeBody(r.body, &req); !ok {
 		return res
 	}
+	if res, ok := checkTaskRequest(&req); !ok {
+		return res
+	}
 	t, err := h.engine.CreateTask(ctx, req)
 	if err != nil {
 		return h.createError(ctx, r, req, err)

@@ -39,6 +39,9 @@ func (h *Handler) listTemplates(ctx context.Context, r *request) response {
 // template's canonical JSON, with every default filled in.
 func (h *Handler) getTemplate(ctx context.Context, r *request) response {
 	ns, name, version := r.params["namespace"], r.params["name"], r.params["version"]
+	if res, ok := checkTemplateKey(ns, name, version); !ok {
+		return res
+	}
 	rec, err := h.engine.Store().GetTemplate(ctx, ns, name, version)
 	if errors.Is(err, workflow.ErrNotFound) {
 		return errorResponse(404, CodeTemplateNotFound, fmt.Sprintf("no template is registered as %s/%s:%s", ns, name, version), "")

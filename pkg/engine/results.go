@@ -54,7 +54,13 @@ func (e *Engine) HandleResult(ctx context.Context, msg *protocol.ResultMessage) 
 	}
 	if msg.ResultRef != nil {
 		if result, err = e.store.LoadPayload(ctx, msg.ResultRef); err != nil {
+			if missingPayload(err) {
+				return e.applyFailure(ctx, run, step, msg.Attempt, invalidResult("result_ref: no stored result"))
+			}
 			return err
+		}
+		if err := checkLoadedResult(result); err != nil {
+			return e.applyFailure(ctx, run, step, msg.Attempt, invalidResult(err.Error()))
 		}
 	}
 	switch msg.Status {
@@ -385,6 +391,10 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 // result the engine cannot read; reason says what was wrong. Stale or
 // duplicate rejections are no-ops.
 func (e *Engine) RejectResult(ctx context.Context, taskUUID, stepName string, attempt int, reason string) error {
+	if !identifiable(taskUUID, stepName) {
+		e.log.WarnContext(ctx, "rejected result names no step; dropped", "task_uuid_bytes", len(taskUUID), "step_bytes", len(stepName))
+		return nil
+	}
 	run, err := e.loadRun(ctx, taskUUID)
 	if err != nil {
 		if errors.Is(err, workflow.ErrNotFound) {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -89,9 +90,14 @@ func ExtractOutcomes(result json.RawMessage) (Outcomes, error) {
 			if len(d.StepNames) == 0 {
 				return out, fmt.Errorf("%w: decision_point_outcome.step_names: required for create_steps", ErrInvalidMessage)
 			}
+			for i, n := range d.StepNames {
+				if err := checkStepName(fmt.Sprintf("decision_point_outcome.step_names[%d]", i), n); err != nil {
+					return out, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+				}
+			}
 		case DecisionNoBranches:
 		default:
-			return out, fmt.Errorf("%w: decision_point_outcome.type: unknown value %q", ErrInvalidMessage, d.Type)
+			return out, fmt.Errorf("%w: decision_point_outcome.type: unknown value %s", ErrInvalidMessage, quoteShort(d.Type))
 		}
 		out.Decision = &d
 	}
@@ -105,23 +111,48 @@ func ExtractOutcomes(result json.RawMessage) (Outcomes, error) {
 			if len(b.CursorConfigs) == 0 {
 				return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs: required for create_batches", ErrInvalidMessage)
 			}
-			seen := map[string]bool{}
+			seen := make(map[string]bool, len(b.CursorConfigs))
 			for i, c := range b.CursorConfigs {
-				if c.BatchID == "" {
-					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].batch_id: required", ErrInvalidMessage, i)
+				if err := c.validate(); err != nil {
+					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].%w", ErrInvalidMessage, i, err)
 				}
 				if seen[c.BatchID] {
-					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].batch_id: duplicate %q", ErrInvalidMessage, i, c.BatchID)
+					return out, fmt.Errorf("%w: batch_processing_outcome.cursor_configs[%d].batch_id: duplicate %s", ErrInvalidMessage, i, quoteShort(c.BatchID))
 				}
 				seen[c.BatchID] = true
 			}
 		case BatchNoBatches:
 		default:
-			return out, fmt.Errorf("%w: batch_processing_outcome.type: unknown value %q", ErrInvalidMessage, b.Type)
+			return out, fmt.Errorf("%w: batch_processing_outcome.type: unknown value %s", ErrInvalidMessage, quoteShort(b.Type))
 		}
 		out.Batch = &b
 	}
 	return out, nil
+}
+
+// validate checks one cursor config against the limits; the error names
+// the field relative to the config.
+func (c *CursorConfig) validate() error {
+	switch {
+	case c.BatchID == "":
+		return errors.New("batch_id: required")
+	case len(c.BatchID) > MaxBatchIDBytes:
+		return fmt.Errorf("batch_id: %d bytes, at most %d", len(c.BatchID), MaxBatchIDBytes)
+	case c.BatchSize < 0:
+		return fmt.Errorf("batch_size: must be >= 0, got %d", c.BatchSize)
+	}
+	for _, f := range []struct {
+		name string
+		v    json.RawMessage
+	}{{"start_cursor", c.StartCursor}, {"end_cursor", c.EndCursor}} {
+		if len(f.v) > MaxCursorBytes {
+			return fmt.Errorf("%s: %d bytes, at most %d", f.name, len(f.v), MaxCursorBytes)
+		}
+		if err := CheckJSONDepth(f.v, MaxJSONDepth); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
 }
 
 // CompensationInputs are the run-time inputs of a compensation step.

@@ -105,6 +105,12 @@ func (m *StepMessage) Validate() error {
 	}
 	errs = append(errs, required("task_uuid", m.TaskUUID), required("step_uuid", m.StepUUID),
 		required("step_name", m.StepName), required("handler", m.Handler), required("namespace", m.Namespace))
+	if m.TaskUUID != "" {
+		errs = append(errs, checkUUID("task_uuid", m.TaskUUID))
+	}
+	if m.StepName != "" {
+		errs = append(errs, checkStepName("step_name", m.StepName))
+	}
 	if m.Attempt < 1 {
 		errs = append(errs, fmt.Errorf("attempt: must be >= 1, got %d", m.Attempt))
 	}
@@ -155,19 +161,74 @@ func (m *ResultMessage) Validate() error {
 		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
 	}
 	errs = append(errs, required("task_uuid", m.TaskUUID), required("step_name", m.StepName))
+	errs = append(errs, m.checkIdentity()...)
 	if m.Attempt < 1 {
 		errs = append(errs, fmt.Errorf("attempt: must be >= 1, got %d", m.Attempt))
 	}
 	if !m.Status.Valid() {
-		errs = append(errs, fmt.Errorf("status: unknown value %q", m.Status))
+		errs = append(errs, fmt.Errorf("status: unknown value %s", quoteShort(string(m.Status))))
 	}
 	if m.Status != StatusSuccess && m.Status.Valid() && m.Error == nil {
 		errs = append(errs, errors.New("error: required when status is not success"))
 	}
-	if len(m.Result) > 0 && !json.Valid(m.Result) {
-		errs = append(errs, errors.New("result: not valid JSON"))
+	errs = append(errs, checkResult(m.Result))
+	if m.Error != nil {
+		errs = append(errs, m.Error.validate()...)
 	}
 	return joinInvalid(errs)
+}
+
+// checkIdentity checks the fields that become keys (task_uuid, step_name)
+// or are stored with the step (worker_id, correlation_id).
+func (m *ResultMessage) checkIdentity() []error {
+	var errs []error
+	if m.TaskUUID != "" {
+		errs = append(errs, checkUUID("task_uuid", m.TaskUUID))
+	}
+	if m.StepUUID != "" {
+		errs = append(errs, checkUUID("step_uuid", m.StepUUID))
+	}
+	if m.StepName != "" {
+		errs = append(errs, checkStepName("step_name", m.StepName))
+	}
+	return append(errs, checkLen("worker_id", m.WorkerID, MaxIDBytes), checkLen("correlation_id", m.CorrelationID, MaxIDBytes))
+}
+
+// checkResult bounds an inline result: valid JSON, at most MaxInlineBytes
+// (larger results travel as result_ref), at most MaxJSONDepth deep.
+func checkResult(result json.RawMessage) error {
+	switch {
+	case len(result) == 0:
+		return nil
+	case len(result) > MaxInlineBytes:
+		return fmt.Errorf("result: %d bytes inline, at most %d (store a larger result and send result_ref)", len(result), MaxInlineBytes)
+	case !json.Valid(result):
+		return errors.New("result: not valid JSON")
+	}
+	if err := CheckJSONDepth(result, MaxJSONDepth); err != nil {
+		return fmt.Errorf("result: %w", err)
+	}
+	return nil
+}
+
+// validate checks a failure's fields against the limits.
+func (e *StepError) validate() []error {
+	errs := []error{
+		checkLen("error.message", e.Message, MaxErrorMessageBytes),
+		checkLen("error.error_type", e.ErrorType, MaxErrorTypeBytes),
+	}
+	if e.RetryAfterSeconds < 0 || e.RetryAfterSeconds > MaxRetryAfterSeconds {
+		errs = append(errs, fmt.Errorf("error.retry_after_seconds: must be between 0 and %d, got %v", MaxRetryAfterSeconds, e.RetryAfterSeconds))
+	}
+	if len(e.Context) > 0 {
+		if len(e.Context) > MaxErrorContextBytes {
+			return append(errs, fmt.Errorf("error.context: %d bytes, at most %d", len(e.Context), MaxErrorContextBytes))
+		}
+		if err := CheckJSONDepth(e.Context, MaxJSONDepth); err != nil {
+			errs = append(errs, fmt.Errorf("error.context: %w", err))
+		}
+	}
+	return errs
 }
 
 // OrchestrationKind names what an orchestration message asks for.
@@ -212,9 +273,9 @@ func (m *OrchestrationMessage) Validate() error {
 	}
 	switch m.Kind {
 	case KindStartTask, KindRedriveTask:
-		errs = append(errs, required("task_uuid", m.TaskUUID))
+		errs = append(errs, checkUUID("task_uuid", m.TaskUUID))
 	case KindRetryStep:
-		errs = append(errs, required("task_uuid", m.TaskUUID), required("step_name", m.StepName))
+		errs = append(errs, checkUUID("task_uuid", m.TaskUUID), checkStepName("step_name", m.StepName))
 	case KindFireSchedule:
 		errs = append(errs, required("namespace", m.Namespace), required("name", m.Name), required("version", m.Version),
 			required("schedule", m.Schedule))

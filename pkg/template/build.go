@@ -2,15 +2,7 @@ package template
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-)
-
-var (
-	namespacePattern = regexp.MustCompile(`^[a-z0-9_]{1,29}$`)
-	namePattern      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
-	stepNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	versionPattern   = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
 )
 
 var (
@@ -95,8 +87,8 @@ func readNamespace(f *fields) string {
 	case namespacePattern.MatchString(ns):
 	case strings.ToLower(ns) != ns && namespacePattern.MatchString(strings.ToLower(ns)):
 		f.c.addf(key, "%s must be lower-case (it becomes part of SQS queue names); use %s", quoteShort(ns), quoteShort(strings.ToLower(ns)))
-	case len(ns) > 29:
-		f.c.addf(key, "%s is %d characters long; at most 29 are allowed (it becomes part of SQS queue names)", quoteShort(ns), len(ns))
+	case len(ns) > maxNamespaceLen:
+		f.c.addf(key, "%s is %d characters long; at most %d are allowed (it becomes part of SQS queue names)", quoteShort(ns), len(ns), maxNamespaceLen)
 	default:
 		f.c.addf(key, "%s may contain only lower-case letters, digits and '_'", quoteShort(ns))
 	}
@@ -106,8 +98,8 @@ func readNamespace(f *fields) string {
 func readName(f *fields) string {
 	name, ok := f.requiredStr("name")
 	if ok && !namePattern.MatchString(name) {
-		if len(name) > 255 {
-			f.c.addf("name", "is %d characters long; at most 255 are allowed", len(name))
+		if len(name) > maxNameLen {
+			f.c.addf("name", "is %d characters long; at most %d are allowed", len(name), maxNameLen)
 		} else {
 			f.c.addf("name", "%s may contain only letters, digits, '_', '.' and '-'", quoteShort(name))
 		}
@@ -123,7 +115,7 @@ func readVersion(f *fields) string {
 		return ""
 	}
 	version, ok := f.requiredStr("version")
-	if given && ok && (len(version) > 50 || !versionPattern.MatchString(version)) {
+	if given && ok && (len(version) > maxVersionLen || !versionPattern.MatchString(version)) {
 		f.c.addf("version", "%s is not a version: use MAJOR.MINOR or MAJOR.MINOR.PATCH, optionally with a pre-release (1.0, 1.2.3, 2.0.0-rc.1)", quoteShort(version))
 	}
 	return version

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,11 +27,6 @@ type Schedule struct {
 	// Enabled is false for a schedule that is declared but never fired.
 	Enabled bool `json:"enabled"`
 }
-
-var scheduleNamePattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
-
-// maxSchedules bounds the schedules of one template.
-const maxSchedules = 100
 
 // readSchedules reads `schedules`, keeping one Schedule per item so that
 // indexes match the source. It also returns the indexes of the items that

@@ -10,14 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// Limits that keep a hostile document (deep nesting, alias bombs) cheap to reject.
-const (
-	maxSourceBytes = 512 << 10
-	maxValueNodes  = 100_000
-	maxValueDepth  = 128
-	maxSteps       = 1000
-)
-
 // collector gathers problems.
 type collector struct {
 	problems []Problem
