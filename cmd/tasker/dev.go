@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/demo"
 	"github.com/tasker-go/tasker/pkg/devstack"
 	"github.com/tasker-go/tasker/pkg/samplehandlers"
+	"github.com/tasker-go/tasker/pkg/telemetry"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
 )
@@ -31,6 +33,7 @@ type devFlags struct {
 	prefix    string
 	noWorkers bool
 	logLevel  string
+	tel       telemetryFlags
 	insecure  bool
 }
 
@@ -58,7 +61,11 @@ func (f *devFlags) register(cmd *cobra.Command, apiDefault, awsDefault string) {
 	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "use a running AWS endpoint (e.g. LocalStack at http://localhost:4566) instead of the embedded one")
 	cmd.Flags().StringVar(&f.templates, "templates", "templates", "directory of workflow templates to register")
 	cmd.Flags().StringVar(&f.prefix, "prefix", "tasker", "prefix of table and queue names")
-	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	level := "warn"
+	if v := os.Getenv(telemetry.EnvLogLevel); v != "" {
+		level = v
+	}
+	cmd.Flags().StringVar(&f.logLevel, "log-level", level, "log level: debug, info, warn, error ($TASKER_LOG_LEVEL sets the default)")
 }
 
 func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Template, string, error) {
@@ -70,7 +77,10 @@ func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Temp
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, nil, "", fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	log, err := f.tel.logger(lvl)
+	if err != nil {
+		return nil, nil, "", err
+	}
 	var reg *worker.Registry
 	if !f.noWorkers {
 		reg = worker.NewRegistry()
@@ -84,7 +94,13 @@ func (f *devFlags) start(ctx context.Context) (*devstack.Stack, []*template.Temp
 		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
 		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Logger: log, Auth: a,
 	}
+	if o.Telemetry, err = f.tel.setup(ctx); err != nil {
+		return nil, nil, "", err
+	}
 	st, err := devstack.Start(ctx, o)
+	if err != nil {
+		_ = f.tel.shutdown()
+	}
 	return st, tpls, key, err
 }
 
@@ -116,6 +132,7 @@ for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work fini
 			default:
 				fmt.Fprintf(out, "  auth:      keys/JWT from the environment (TASKER_API_KEYS, TASKER_JWT_*)\n")
 			}
+			f.tel.describe(out, st.APIURL)
 			if localstack.DataDir() != "" {
 				fmt.Fprintf(out, "  state persisted in %s\n", localstack.DataDir())
 			}
@@ -123,11 +140,12 @@ for the sample templates' handlers. Ctrl-C stops it cleanly: in-flight work fini
 				`{"order_id":"ORD-1","customer_id":"C-1","items":[{"sku":"A","quantity":1}],"amount":10}`)
 			<-ctx.Done()
 			fmt.Fprintln(out, "stopping: letting in-flight work finish…")
-			return st.Close()
+			return errors.Join(st.Close(), f.tel.shutdown())
 		},
 	}
 	f.register(cmd, "127.0.0.1:8080", localstack.DefaultAddr)
 	cmd.Flags().BoolVar(&f.noWorkers, "no-workers", false, "run no in-process workers (bring your own)")
+	f.tel.register(cmd)
 	cmd.Flags().BoolVar(&f.insecure, "insecure", false, "serve the API without authentication (otherwise a key is generated and printed, or TASKER_API_KEYS is used)")
 	return cmd
 }
@@ -174,6 +192,7 @@ func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
 	}
 	reg := worker.NewRegistry()
 	samplehandlers.Register(reg)
+	goTpls, tsTpls := demo.SplitTemplates(tpls)
 	acfg, key, err := auth.DevConfig()
 	if err != nil {
 		return false, err
@@ -184,13 +203,18 @@ func runDemo(ctx context.Context, out io.Writer, f devFlags) (bool, error) {
 	}
 	st, err := devstack.Start(ctx, devstack.Options{Auth: authn,
 		AWS:    localstack.Options{Addr: f.awsAddr, Endpoint: f.endpoint, Quiet: true},
-		Prefix: f.prefix, Templates: tpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
+		Prefix: f.prefix, Templates: goTpls, Registry: reg, APIAddr: f.apiAddr, Notify: progress.Notify,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {
 		return false, err
 	}
 	defer st.Close()
+	stopTS, err := demo.StartTypeScriptWorker(ctx, out, st, tsTpls, reg, filepath.Join(f.templates, "..", "sdk", "typescript"))
+	if err != nil {
+		return false, err
+	}
+	defer stopTS()
 	fmt.Fprintf(out, "Tasker demo: embedded local AWS at %s, API at %s, %d templates registered\n\n", st.Env.Endpoint, st.APIURL, len(tpls))
 	_, ok := demo.Run(ctx, out, client.New(st.APIURL, client.WithAPIKey(key)), progress, demo.Cases())
 	return ok, nil

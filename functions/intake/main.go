@@ -21,5 +21,5 @@ func main() {
 	if err != nil {
 		log.Fatalf("intake: %v", err)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(lambdafn.WithFlush(deps.Telemetry, deps.Logger, h.Handle))
 }

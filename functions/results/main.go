@@ -16,6 +16,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("results: %v", err)
 	}
-	h := &lambdafn.Results{Engine: deps.Engine, Logger: deps.Logger}
-	lambda.Start(h.Handle)
+	h := &lambdafn.Results{Engine: deps.Engine, Logger: deps.Logger, Telemetry: deps.Telemetry}
+	lambda.Start(lambdafn.WithFlush(deps.Telemetry, deps.Logger, h.Handle))
 }

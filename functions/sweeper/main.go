@@ -17,6 +17,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("sweeper: %v", err)
 	}
-	h := &lambdafn.Sweeper{Engine: deps.Engine, Logger: deps.Logger}
-	lambda.Start(h.Handle)
+	h := &lambdafn.Sweeper{Engine: deps.Engine, Logger: deps.Logger, Telemetry: deps.Telemetry}
+	lambda.Start(lambdafn.WithFlush(deps.Telemetry, deps.Logger, h.Handle))
 }

@@ -27,5 +27,5 @@ func main() {
 	if err != nil {
 		log.Fatalf("worker: %v", err)
 	}
-	lambda.Start(w.HandleSQSEvent)
+	lambda.Start(lambdafn.WithFlush(deps.Telemetry, deps.Logger, w.HandleSQSEvent))
 }

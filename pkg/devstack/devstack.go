@@ -23,6 +23,7 @@ import (
 	"github.com/tasker-go/tasker/localstack"
 	"github.com/tasker-go/tasker/pkg/api"
 	"github.com/tasker-go/tasker/pkg/auth"
+	"github.com/tasker-go/tasker/pkg/dashboard"
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/lambdafn"
@@ -30,6 +31,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/schedule"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/telemetry"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
 )
@@ -72,6 +74,10 @@ type Options struct {
 	Auth *auth.Authenticator
 	// EngineConfig customizes the engine (Store, Queue and Names are set by Start).
 	EngineConfig engine.Config
+	// Telemetry, when set, observes the engine, the functions and the
+	// workers (metrics, spans) and, when the API listens, is served there:
+	// GET /metrics (Prometheus) and GET /debug/traces (recent spans).
+	Telemetry *telemetry.Telemetry
 	// DynamoDB and SQS, when set, replace Env's clients (e.g. clients with
 	// request-counting middleware for the benchmark).
 	DynamoDB *dynamodb.Client
@@ -99,6 +105,7 @@ type Stack struct {
 	wg      sync.WaitGroup
 	httpSrv *http.Server
 	log     *slog.Logger
+	tel     *telemetry.Telemetry
 }
 
 // Start provisions resources, registers templates and starts every
@@ -163,6 +170,11 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 	if o.Notify != nil {
 		ecfg.Notify = o.Notify
 	}
+	ecfg.Notify = o.Telemetry.EngineNotify(ecfg.Notify)
+	if err := o.Telemetry.ObserveQueues(s.SQS, prov.QueueURLs); err != nil {
+		return err
+	}
+	s.tel = o.Telemetry
 	if s.Engine, err = engine.New(ecfg); err != nil {
 		return err
 	}
@@ -180,9 +192,9 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 	if pollers <= 0 {
 		pollers = 4
 	}
-	sched := &lambdafn.Scheduler{Engine: s.Engine, Logger: s.log}
-	results := &lambdafn.Results{Engine: s.Engine, Logger: s.log}
-	sweeper := &lambdafn.Sweeper{Engine: s.Engine, Logger: s.log}
+	sched := &lambdafn.Scheduler{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
+	results := &lambdafn.Results{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
+	sweeper := &lambdafn.Sweeper{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
 	s.runSource(runCtx, s.Names.OrchestrationQueue(), lambda.NewHandler(sched.Handle).Invoke, pollers)
 	s.runSource(runCtx, s.Names.ResultsQueue(), lambda.NewHandler(results.Handle).Invoke, pollers)
 	sweepEvery := o.SweepEvery
@@ -214,7 +226,7 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 		}
 	}
 	if o.APIAddr != "" {
-		return s.serveAPI(o.APIAddr)
+		return s.serveAPI(o.APIAddr, o.Auth)
 	}
 	return nil
 }
@@ -238,9 +250,10 @@ func (s *Stack) runSource(ctx context.Context, queue string, invoke localrun.Inv
 
 func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error {
 	wcfg := worker.Config{Store: s.Store, SQS: s.SQS, Registry: o.Registry,
-		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker"}
+		ResultsQueueURL: s.Provisioned.QueueURLs[s.Names.ResultsQueue()], Logger: s.log, WorkerID: "dev-worker",
+		Observer: o.Telemetry.WorkerObserver()}
 	if !o.ResultsViaQueue {
-		wcfg.ResultSink = s.Engine
+		wcfg.ResultSink = o.Telemetry.ResultSink(s.Engine)
 	}
 	w, err := worker.New(wcfg)
 	if err != nil {
@@ -262,13 +275,19 @@ func (s *Stack) startWorkers(ctx context.Context, o Options, nss []string) error
 	return nil
 }
 
-func (s *Stack) serveAPI(addr string) error {
+func (s *Stack) serveAPI(addr string, authn *auth.Authenticator) error {
+	ui, err := dashboard.New(dashboard.Config{Engine: s.Engine, Auth: authn, Logger: s.log})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("API listen on %s: %w (is another tasker dev running? use --api-addr)", addr, err)
 	}
 	s.APIURL = "http://" + ln.Addr().String()
-	s.httpSrv = &http.Server{Handler: api.HTTPHandler(lambda.NewHandler(s.API.Handle).Invoke), ReadHeaderTimeout: 10 * time.Second}
+	handler := api.WithDashboard(api.HTTPHandler(lambda.NewHandler(s.API.Handle).Invoke), ui)
+	handler = s.withTelemetry(handler)
+	s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	s.goRun(func() {
 		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("API server stopped", "error", err)

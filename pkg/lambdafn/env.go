@@ -13,6 +13,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/telemetry"
 	"github.com/tasker-go/tasker/pkg/worker"
 )
 
@@ -28,13 +29,22 @@ type Deps struct {
 	Store  *dynamo.Store
 	Engine *engine.Engine
 	Logger *slog.Logger
+	// Telemetry is the function's metrics and tracing (see
+	// telemetry.FromEnv); flush it after each invocation (WithFlush).
+	Telemetry *telemetry.Telemetry
 }
 
 // FromEnv builds a function's dependencies from its environment: the
-// resource prefix (TASKER_PREFIX, default "tasker") and the AWS SDK's
-// standard settings (region, credentials, AWS_ENDPOINT_URL*).
+// resource prefix (TASKER_PREFIX, default "tasker"), the AWS SDK's
+// standard settings (region, credentials, AWS_ENDPOINT_URL*), JSON logs on
+// stdout (TASKER_LOG_LEVEL, TASKER_LOG_REDACT_KEYS) and telemetry
+// (TASKER_METRICS, TASKER_TRACING; see docs/observability.md).
 func FromEnv(ctx context.Context, processor string) (*Deps, error) {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel()}))
+	log := telemetry.LoggerFromEnv().With("function", processor)
+	tel, err := telemetry.FromEnv(ctx, processor, processor == "intake")
+	if err != nil {
+		return nil, err
+	}
 	names := resources.Names{Prefix: os.Getenv(EnvPrefix)}
 	if names.Prefix == "" {
 		names.Prefix = "tasker"
@@ -48,11 +58,11 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	sq := awsconn.SQS(cfg, opts)
 	sender := sqsqueue.New(sq, nil)
 	eng, err := engine.New(engine.Config{Store: store, Queue: sender, DeadLetters: sender, Names: names,
-		Processor: processor, Logger: log})
+		Processor: processor, Logger: log, Notify: tel.EngineNotify(nil)})
 	if err != nil {
 		return nil, err
 	}
-	return &Deps{Names: names, SQS: sq, Queue: sender, Store: store, Engine: eng, Logger: log}, nil
+	return &Deps{Names: names, SQS: sq, Queue: sender, Store: store, Engine: eng, Logger: log, Telemetry: tel}, nil
 }
 
 // EnvInlineResults, set to "true", makes a worker function apply results in
@@ -69,17 +79,10 @@ func (d *Deps) NewWorker(ctx context.Context, reg *worker.Registry) (*worker.Wor
 	if err != nil {
 		return nil, err
 	}
-	cfg := worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger}
+	cfg := worker.Config{Store: d.Store, SQS: d.SQS, ResultsQueueURL: url, Registry: reg, Logger: d.Logger,
+		Observer: d.Telemetry.WorkerObserver()}
 	if os.Getenv(EnvInlineResults) == "true" {
-		cfg.ResultSink = d.Engine
+		cfg.ResultSink = d.Telemetry.ResultSink(d.Engine)
 	}
 	return worker.New(cfg)
-}
-
-func logLevel() slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("TASKER_LOG_LEVEL"))); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

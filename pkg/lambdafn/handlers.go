@@ -10,6 +10,7 @@ import (
 
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/telemetry"
 )
 
 // Scheduler handles the orchestration queue: task starts, due retries and
@@ -18,6 +19,8 @@ type Scheduler struct {
 	Engine      *engine.Engine
 	Logger      *slog.Logger
 	Concurrency int
+	// Telemetry, when set, puts each message in a span of its task's trace.
+	Telemetry *telemetry.Telemetry
 }
 
 // Handle processes one SQS batch from the orchestration queue.
@@ -29,7 +32,9 @@ func (s *Scheduler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSE
 			log.ErrorContext(ctx, "malformed orchestration message dropped", "error", err)
 			return nil
 		}
-		return s.Engine.HandleOrchestration(ctx, m)
+		return s.Telemetry.ApplyOrchestration(ctx, m, func(ctx context.Context) error {
+			return s.Engine.HandleOrchestration(ctx, m)
+		})
 	}), nil
 }
 
@@ -38,6 +43,9 @@ type Results struct {
 	Engine      *engine.Engine
 	Logger      *slog.Logger
 	Concurrency int
+	// Telemetry, when set, applies each result in a span (a child of the
+	// worker's, from the message's traceparent) and records its metrics.
+	Telemetry *telemetry.Telemetry
 }
 
 // Handle processes one SQS batch from the results queue. A malformed result
@@ -48,7 +56,7 @@ func (r *Results) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	return processBatch(ctx, log, ev, r.Concurrency, func(ctx context.Context, body []byte) error {
 		m, err := protocol.Decode[protocol.ResultMessage](body)
 		if err == nil {
-			return r.Engine.HandleResult(ctx, m)
+			return r.Telemetry.ApplyResult(ctx, m, func(ctx context.Context) error { return r.Engine.HandleResult(ctx, m) })
 		}
 		var id struct {
 			TaskUUID string `json:"task_uuid"`
@@ -68,12 +76,14 @@ func (r *Results) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 type Sweeper struct {
 	Engine *engine.Engine
 	Logger *slog.Logger
+	// Telemetry, when set, records the staleness and DLQ metrics.
+	Telemetry *telemetry.Telemetry
 }
 
 // Handle runs one sweep. It returns an error only when the sweep could not
 // run at all, so the schedule's retry policy applies.
 func (s *Sweeper) Handle(ctx context.Context, _ events.EventBridgeEvent) (engine.SweepReport, error) {
-	rep, err := s.Engine.Sweep(ctx)
+	rep, err := s.Telemetry.Sweep(ctx, s.Engine.Sweep)
 	if err != nil {
 		return rep, errors.Join(errors.New("sweep"), err)
 	}
@@ -89,4 +99,20 @@ func logger(l *slog.Logger) *slog.Logger {
 		return slog.Default()
 	}
 	return l
+}
+
+// WithFlush wraps a Lambda handler so that t's metrics (EMF lines) and
+// spans are flushed after every invocation, before Lambda freezes the
+// process. A nil t returns h.
+func WithFlush[E, R any](t *telemetry.Telemetry, log *slog.Logger, h func(context.Context, E) (R, error)) func(context.Context, E) (R, error) {
+	if t == nil {
+		return h
+	}
+	return func(ctx context.Context, ev E) (R, error) {
+		r, err := h(ctx, ev)
+		if ferr := t.Flush(context.WithoutCancel(ctx)); ferr != nil {
+			logger(log).WarnContext(ctx, "telemetry flush", "error", ferr)
+		}
+		return r, err
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tasker-go/tasker/pkg/sqstrace"
 )
 
 // defaultConcurrency bounds the records of one batch processed at once.
@@ -34,7 +36,7 @@ func processBatch(ctx context.Context, log *slog.Logger, ev events.SQSEvent, con
 		sem <- struct{}{}
 		go func(rec events.SQSMessage) {
 			defer func() { <-sem; wg.Done() }()
-			if err := fn(ctx, []byte(rec.Body)); err != nil {
+			if err := fn(sqstrace.ExtractEvent(ctx, rec.MessageAttributes), []byte(rec.Body)); err != nil {
 				log.WarnContext(ctx, "record failed; SQS will redeliver it", "message_id", rec.MessageId, "error", err)
 				mu.Lock()
 				failures = append(failures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})

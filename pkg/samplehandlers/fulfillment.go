@@ -123,7 +123,7 @@ func (h samples) fulfillmentHandlers() []entry {
 
 // validateOrder checks the order (see readOrder) and screens it for fraud:
 // a context flag "fraud": true is a permanent fraud_detected error.
-func (h samples) validateOrder(_ context.Context, s *worker.Step) (worker.Result, error) {
+func (h samples) validateOrder(cx context.Context, s *worker.Step) (worker.Result, error) {
 	o, ctx, err := readOrder(s)
 	if err != nil {
 		return worker.Result{}, err
@@ -136,6 +136,7 @@ func (h samples) validateOrder(_ context.Context, s *worker.Step) (worker.Result
 		return worker.Result{}, rejected(ErrorTypeFraudDetected, "order %s: fraud_detected", o.ID).
 			WithContext(map[string]any{"reason": "High fraud risk", "customer_id": o.CustomerID})
 	}
+	ordersValidated.Add(cx, 1)
 	return worker.Success(map[string]any{
 		"order_id":       o.ID,
 		"customer_id":    o.CustomerID,
@@ -262,7 +263,7 @@ func (h samples) processPayment(_ context.Context, s *worker.Step) (worker.Resul
 // shipOrder needs both the reservation and the payment: it books a shipment
 // and returns a tracking number derived from the order, reservation and
 // transaction, so a repeated attempt books the same label.
-func (h samples) shipOrder(_ context.Context, s *worker.Step) (worker.Result, error) {
+func (h samples) shipOrder(cx context.Context, s *worker.Step) (worker.Result, error) {
 	o, ctx, err := readOrder(s)
 	if err != nil {
 		return worker.Result{}, err
@@ -281,6 +282,9 @@ func (h samples) shipOrder(_ context.Context, s *worker.Step) (worker.Result, er
 	}
 	if carrier == "" {
 		carrier = "UPS"
+	}
+	if reservedAt, err := parentField(s, "reserve_inventory", "reserved_at"); err == nil {
+		recordShipped(cx, reservedAt, h.now())
 	}
 	return worker.Success(map[string]any{
 		"tracking_number": strings.ToUpper(stableID("1Z", o.ID, reservation, txn)),

@@ -33,6 +33,7 @@ func (h samples) handlers() []entry {
 	out = append(out, h.onboardingHandlers()...)
 	out = append(out, h.reportHandlers()...)
 	out = append(out, approvalsHandlers()...)
+	out = append(out, h.notificationHandlers()...)
 	return out
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tasker-go/tasker/pkg/awsconn"
+	"github.com/tasker-go/tasker/pkg/sqstrace"
 )
 
 // API is the subset of the SQS client the sender uses.
@@ -87,13 +88,16 @@ func delaySeconds(d time.Duration) int32 {
 	return int32((d + time.Second - 1) / time.Second)
 }
 
-func attrs(correlationID string) map[string]types.MessageAttributeValue {
-	if correlationID == "" {
-		return nil
+// attrs returns a message's attributes: its correlation ID and the trace
+// context of ctx (only when ctx carries a span: see sqstrace).
+func attrs(ctx context.Context, correlationID string) map[string]types.MessageAttributeValue {
+	var a map[string]types.MessageAttributeValue
+	if correlationID != "" {
+		a = map[string]types.MessageAttributeValue{
+			"correlation_id": {DataType: aws.String("String"), StringValue: aws.String(correlationID)},
+		}
 	}
-	return map[string]types.MessageAttributeValue{
-		"correlation_id": {DataType: aws.String("String"), StringValue: aws.String(correlationID)},
-	}
+	return sqstrace.Inject(ctx, a)
 }
 
 // Send sends one message to the named queue.
@@ -104,7 +108,7 @@ func (s *Sender) Send(ctx context.Context, queue string, m Message) error {
 	}
 	_, err = s.api.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(url), MessageBody: aws.String(string(m.Body)),
-		DelaySeconds: delaySeconds(m.Delay), MessageAttributes: attrs(m.CorrelationID),
+		DelaySeconds: delaySeconds(m.Delay), MessageAttributes: attrs(ctx, m.CorrelationID),
 	})
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", queue, err)
@@ -159,7 +163,7 @@ func (s *Sender) SendBatch(ctx context.Context, queue string, msgs []Message) er
 		for i, m := range chunk {
 			entries[i] = types.SendMessageBatchRequestEntry{
 				Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(m.Body)),
-				DelaySeconds: delaySeconds(m.Delay), MessageAttributes: attrs(m.CorrelationID),
+				DelaySeconds: delaySeconds(m.Delay), MessageAttributes: attrs(ctx, m.CorrelationID),
 			}
 		}
 		out, err := s.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})

@@ -86,6 +86,10 @@ type Config struct {
 	// EventConcurrency bounds how many records of one SQS event
 	// HandleSQSEvent processes at once; default DefaultConcurrency.
 	EventConcurrency int
+	// Observer, when set, is told about every attempt (spans, metrics:
+	// pkg/telemetry), and the worker then continues traces from the step
+	// messages' attributes and passes them on with its results.
+	Observer Observer
 }
 
 // Worker runs step handlers for step messages. It is safe for concurrent
@@ -101,6 +105,7 @@ type Worker struct {
 	onMalformed      func(ctx context.Context, body []byte, err error)
 	eventConcurrency int
 	sink             ResultSink
+	observer         Observer
 }
 
 // New validates cfg and returns a worker. The error wraps ErrInvalidConfig
@@ -128,7 +133,7 @@ func New(cfg Config) (*Worker, error) {
 	w := &Worker{
 		store: cfg.Store, sqs: cfg.SQS, resultsURL: cfg.ResultsQueueURL, registry: cfg.Registry,
 		id: cfg.WorkerID, clock: cfg.Clock, log: cfg.Logger, onMalformed: cfg.OnMalformed,
-		eventConcurrency: cfg.EventConcurrency, sink: cfg.ResultSink,
+		eventConcurrency: cfg.EventConcurrency, sink: cfg.ResultSink, observer: cfg.Observer,
 	}
 	if w.id == "" {
 		w.id = defaultWorkerID()

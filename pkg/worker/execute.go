@@ -82,7 +82,9 @@ func (w *Worker) invoke(ctx context.Context, h Handler, step *Step, timeout time
 		defer func() {
 			if p := recover(); p != nil {
 				w.log.LogAttrs(ctx, slog.LevelError, "step handler panicked",
-					slog.String("task_uuid", step.TaskUUID), slog.String("step", step.Name),
+					slog.String("task_uuid", step.TaskUUID), slog.String("step_uuid", step.StepUUID), slog.String("step", step.Name),
+					slog.String("namespace", step.Namespace), slog.String("correlation_id", step.CorrelationID),
+					slog.Int("attempt", step.Attempt),
 					slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				r = handlerReturn{err: &Error{Message: fmt.Sprintf("panic: %v", p), Type: ErrorTypePanic, Retryable: true}}
 			}

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tasker-go/tasker/pkg/sqstrace"
 )
 
 // HandleSQSEvent is the Lambda handler for a step queue's event source:
@@ -27,7 +29,11 @@ func (w *Worker) HandleSQSEvent(ctx context.Context, ev events.SQSEvent) (events
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			failed[i] = w.Process(ctx, []byte(ev.Records[i].Body)) != nil
+			rctx := ctx
+			if w.observer != nil {
+				rctx = sqstrace.ExtractEvent(ctx, ev.Records[i].MessageAttributes)
+			}
+			failed[i] = w.Process(rctx, []byte(ev.Records[i].Body)) != nil
 		}()
 	}
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tasker-go/tasker/pkg/awsconn"
+	"github.com/tasker-go/tasker/pkg/sqstrace"
 )
 
 // SQS limits the poller respects.
@@ -183,6 +184,9 @@ func (p *poller) receive(ctx context.Context, n int) ([]types.Message, error) {
 		WaitTimeSeconds:     int32(p.pc.WaitTime / time.Second),
 		VisibilityTimeout:   int32(p.pc.VisibilityTimeout / time.Second),
 	}
+	if p.w.observer != nil {
+		in.MessageAttributeNames = sqstrace.AttributeNames
+	}
 	out, err := p.w.sqs.ReceiveMessage(ctx, in)
 	if err != nil {
 		return nil, err
@@ -194,7 +198,11 @@ func (p *poller) receive(ctx context.Context, n int) ([]types.Message, error) {
 func (p *poller) handle(m types.Message) {
 	defer p.inflight.Done()
 	defer p.release(1)
-	if err := p.w.Process(p.work, []byte(aws.ToString(m.Body))); err != nil {
+	ctx := p.work
+	if p.w.observer != nil {
+		ctx = sqstrace.Extract(ctx, m.MessageAttributes)
+	}
+	if err := p.w.Process(ctx, []byte(aws.ToString(m.Body))); err != nil {
 		p.retryLater(m)
 		return
 	}

@@ -47,36 +47,42 @@ func (w *Worker) malformed(ctx context.Context, body []byte, err error) {
 
 // handleMessage runs the attempt a valid step message asks for.
 func (w *Worker) handleMessage(ctx context.Context, msg *protocol.StepMessage) error {
-	start := w.clock()
+	clk := attemptClock{start: w.clock()}
+	if w.observer != nil {
+		ctx = w.observer.StartAttempt(ctx, msg)
+	}
 	payloadErr := w.loadPayload(ctx, msg)
 	if payloadErr != nil && !isPermanentPayloadErr(payloadErr) {
-		w.logAttempt(ctx, msg, outcomeRedeliver, start, w.clock(), slog.String("error", payloadErr.Error()))
+		w.endAttempt(ctx, msg, outcomeRedeliver, &clk, nil, payloadErr)
 		return payloadErr
 	}
 	claimed, err := w.store.ClaimStep(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, stepTimeout(msg),
-		w.id, msg.CorrelationID, start)
+		w.id, msg.CorrelationID, clk.start)
 	switch {
 	case errors.Is(err, workflow.ErrConflict):
-		w.logAttempt(ctx, msg, outcomeDuplicate, start, w.clock())
+		w.endAttempt(ctx, msg, outcomeDuplicate, &clk, nil, nil)
 		return nil
 	case errors.Is(err, workflow.ErrNotFound):
-		w.logAttempt(ctx, msg, outcomeStepNotFound, start, w.clock())
+		w.endAttempt(ctx, msg, outcomeStepNotFound, &clk, nil, nil)
 		return nil
 	case err != nil:
-		w.logAttempt(ctx, msg, outcomeRedeliver, start, w.clock(), slog.String("error", err.Error()))
-		return fmt.Errorf("claim step %s: %w", msg.StepName, err)
-	}
-	var res *protocol.ResultMessage
-	if payloadErr != nil {
-		res = w.failureMessage(msg, start, Permanent(payloadErr).WithType(ErrorTypeInvalidPayload))
-	} else {
-		res = w.execute(ctx, msg, claimed, start)
-	}
-	if err := w.report(ctx, msg, res); err != nil {
-		w.logAttempt(ctx, msg, outcomeRedeliver, start, w.clock(), slog.String("error", err.Error()))
+		err = fmt.Errorf("claim step %s: %w", msg.StepName, err)
+		w.endAttempt(ctx, msg, outcomeRedeliver, &clk, nil, err)
 		return err
 	}
-	w.logResult(ctx, msg, res)
+	clk.claimed = w.clock()
+	var res *protocol.ResultMessage
+	if payloadErr != nil {
+		res = w.failureMessage(msg, clk.start, Permanent(payloadErr).WithType(ErrorTypeInvalidPayload))
+	} else {
+		res = w.execute(ctx, msg, claimed, clk.start)
+		clk.executed = w.clock()
+	}
+	if err := w.report(ctx, msg, res); err != nil {
+		w.endAttempt(ctx, msg, outcomeRedeliver, &clk, nil, err)
+		return err
+	}
+	w.endAttempt(ctx, msg, string(res.Status), &clk, res, nil)
 	return nil
 }
 

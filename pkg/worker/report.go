@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqstrace"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
@@ -41,8 +42,10 @@ func (w *Worker) report(ctx context.Context, msg *protocol.StepMessage, res *pro
 		if err == nil {
 			return nil
 		}
-		w.log.WarnContext(ctx, "applying the result in process failed; sending it to the results queue",
-			"task_uuid", res.TaskUUID, "step", res.StepName, "attempt", res.Attempt, "error", err)
+		w.log.LogAttrs(ctx, slog.LevelWarn, "applying the result in process failed; sending it to the results queue",
+			slog.String("task_uuid", res.TaskUUID), slog.String("step_uuid", res.StepUUID), slog.String("step", res.StepName),
+			slog.String("namespace", msg.Namespace), slog.String("correlation_id", res.CorrelationID),
+			slog.Int("attempt", res.Attempt), slog.String("error", err.Error()))
 		// The sink may have used up the deadline; the fallback gets its own.
 		var cancel2 context.CancelFunc
 		ctx, cancel2 = context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
@@ -58,6 +61,7 @@ func (w *Worker) report(ctx context.Context, msg *protocol.StepMessage, res *pro
 			AttrCorrelationID: {DataType: aws.String("String"), StringValue: aws.String(res.CorrelationID)},
 		}
 	}
+	in.MessageAttributes = sqstrace.Inject(ctx, in.MessageAttributes)
 	if _, err := w.sqs.SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("send result of %s: %w", msg.StepName, err)
 	}
@@ -103,6 +107,24 @@ func (w *Worker) logAttempt(ctx context.Context, msg *protocol.StepMessage, outc
 		slog.String("worker_id", w.id),
 	}, extra...)
 	w.log.LogAttrs(ctx, level, "step attempt", attrs...)
+}
+
+// endAttempt logs how a message ended and tells the Observer.
+func (w *Worker) endAttempt(ctx context.Context, msg *protocol.StepMessage, outcome string, clk *attemptClock,
+	res *protocol.ResultMessage, err error) {
+	end := w.clock()
+	switch {
+	case res != nil:
+		w.logResult(ctx, msg, res)
+	case err != nil:
+		w.logAttempt(ctx, msg, outcome, clk.start, end, slog.String("error", err.Error()))
+	default:
+		w.logAttempt(ctx, msg, outcome, clk.start, end)
+	}
+	if w.observer != nil {
+		w.observer.EndAttempt(ctx, Attempt{Message: msg, Outcome: outcome, Start: clk.start, Claimed: clk.claimed,
+			Executed: clk.executed, End: end, Result: res, Err: err})
+	}
 }
 
 func (w *Worker) logResult(ctx context.Context, msg *protocol.StepMessage, res *protocol.ResultMessage) {
