@@ -63,6 +63,9 @@ func Cases() []Case {
 		{Title: "user registration, duplicate email (saga: account deleted)", Namespace: "user_onboarding", Name: "user_registration",
 			Context: map[string]any{"user_id": "U-78", "email": "taken@example.com", "duplicate_email": true}, Expect: "error",
 			ExpectComplete: []string{"compensate_create_auth_account"}},
+		{Title: "order confirmation email (TypeScript worker, Go fallback)", Namespace: TypeScriptNamespace, Name: "order_confirmation",
+			Context: map[string]any{"order_id": "ORD-1001", "customer_id": "CUST-42", "email": "customer42@example.com", "tracking_number": "TRK-1001"},
+			Expect:  "complete", ExpectSteps: 1},
 		{Title: "daily reporting", Namespace: "scheduled_jobs", Name: "daily_reporting",
 			Context: map[string]any{"report_date": "2026-11-26", "report_types": []any{"sales", "inventory"}}, Expect: "complete"},
 	}
