@@ -27,8 +27,8 @@ const MaxHTTPBodyBytes = 10 << 20
 // HTTPHandler serves HTTP by invoking a Lambda handler the way API Gateway
 // does: it turns each request into an HTTP API payload 2.0 event (JSON),
 // calls invoke with it, and writes the APIGatewayV2HTTPResponse it returns.
-// Pass lambda.NewHandler(h.Handle).Invoke so the same JSON decoding runs as
-// in Lambda. An invoke error is logged and answered with a 502 envelope, as
+// Pass localrun.Handler(h.Handle) so the same JSON decoding runs as in
+// Lambda, safely for concurrent requests. An invoke error is logged and answered with a 502 envelope, as
 // API Gateway answers a failed integration.
 func HTTPHandler(invoke func(ctx context.Context, payload []byte) ([]byte, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

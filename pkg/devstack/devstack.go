@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -195,13 +194,13 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 	sched := &lambdafn.Scheduler{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
 	results := &lambdafn.Results{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
 	sweeper := &lambdafn.Sweeper{Engine: s.Engine, Logger: s.log, Telemetry: o.Telemetry}
-	s.runSource(runCtx, s.Names.OrchestrationQueue(), lambda.NewHandler(sched.Handle).Invoke, pollers)
-	s.runSource(runCtx, s.Names.ResultsQueue(), lambda.NewHandler(results.Handle).Invoke, pollers)
+	s.runSource(runCtx, s.Names.OrchestrationQueue(), localrun.Handler(sched.Handle), pollers)
+	s.runSource(runCtx, s.Names.ResultsQueue(), localrun.Handler(results.Handle), pollers)
 	sweepEvery := o.SweepEvery
 	if sweepEvery <= 0 {
 		sweepEvery = 5 * time.Second
 	}
-	sweepInvoke := lambda.NewHandler(sweeper.Handle).Invoke
+	sweepInvoke := localrun.Handler(sweeper.Handle)
 	s.goRun(func() {
 		localrun.Every(runCtx, sweepEvery, s.log, func(ctx context.Context) error {
 			_, err := sweepInvoke(ctx, []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`))
@@ -285,7 +284,7 @@ func (s *Stack) serveAPI(addr string, authn *auth.Authenticator) error {
 		return fmt.Errorf("API listen on %s: %w (is another tasker dev running? use --api-addr)", addr, err)
 	}
 	s.APIURL = "http://" + ln.Addr().String()
-	handler := api.WithDashboard(api.HTTPHandler(lambda.NewHandler(s.API.Handle).Invoke), ui)
+	handler := api.WithDashboard(api.HTTPHandler(localrun.Handler(s.API.Handle)), ui)
 	handler = s.withTelemetry(handler)
 	s.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	s.goRun(func() {

@@ -17,12 +17,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/tasker-go/tasker/localstack/localtest"
 	"github.com/tasker-go/tasker/pkg/api"
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/localrun"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
 	"github.com/tasker-go/tasker/pkg/template"
 )
@@ -48,7 +47,7 @@ type Options struct {
 
 // New parses and registers the template files, provisions a table and the
 // queues of their namespaces, and serves the API over HTTP through
-// api.HTTPHandler and lambda.NewHandler, as `tasker dev` does. Everything is
+// api.HTTPHandler and localrun.Handler, as `tasker dev` does. Everything is
 // torn down when the test ends. It fails t on any error.
 func New(t testing.TB, templateFiles ...string) *Server {
 	t.Helper()
@@ -95,7 +94,7 @@ func NewWithOptions(t testing.TB, opts Options, templateFiles ...string) *Server
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
-	hs := httptest.NewServer(api.HTTPHandler(lambda.NewHandler(h.Handle).Invoke))
+	hs := httptest.NewServer(api.HTTPHandler(localrun.Handler(h.Handle)))
 	t.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, Engine: eng, Handler: h, Fixture: fx, Templates: tpls}
 }
