@@ -19,9 +19,18 @@ demo: ## Run the sample workflows end to end on the embedded local AWS
 dev: ## Run the whole system locally (API on :8080, local AWS on :4566)
 	$(GO) run ./cmd/tasker dev
 
+.PHONY: sdk-ts
+sdk-ts: ## Install (npm ci), build and unit-test the TypeScript worker SDK in sdk/typescript
+	cd sdk/typescript && npm ci --no-audit --no-fund && npm run build && npm test
+
 .PHONY: test
-test: ## Run every test (vet, then go test ./...)
+test: ## Run every test: vet, the Node parts (TypeScript SDK, browser-test deps) when npm is present, go test ./...
 	$(GO) vet ./...
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory sdk-ts e2e-deps; \
+	else \
+		echo "npm not found: the TypeScript conformance run and the dashboard browser test will be skipped"; \
+	fi
 	$(GO) test -count=1 ./...
 
 .PHONY: test-race
@@ -87,4 +96,42 @@ clean: ## Remove build output
 
 .PHONY: chaos
 chaos: ## Fault-injection run (long form)
-	$(GO) test -count=1 -v -run TestChaosLong ./pkg/chaos -chaos.long $(if $(SEED),-chaos.seed=$(SEED))
+	$(GO) test -count=1 -v -timeout 20m -run "TestChaosLong|TestChaosRestart" ./pkg/chaos -chaos.long $(if $(SEED),-chaos.seed=$(SEED))
+
+# DURATION (default 4m), WINDOW (15s), TASKS (0: no limit) and CONCURRENCY (8)
+# bound the soak run; it loads the system on loopback only.
+.PHONY: soak
+soak: ## Soak run: minutes of load, fails on heap/goroutine/fd growth or latency drift
+	$(GO) test -count=1 -v -timeout 30m -run TestSoakLong ./pkg/soak -soak.long \
+		$(if $(DURATION),-soak.duration=$(DURATION)) $(if $(WINDOW),-soak.window=$(WINDOW)) \
+		$(if $(TASKS),-soak.tasks=$(TASKS)) $(if $(CONCURRENCY),-soak.concurrency=$(CONCURRENCY))
+
+# Every fuzz target, as package:FuzzName. `go test` alone replays the kept
+# corpora (testdata/fuzz/<FuzzName>/); this runs each fuzzer for FUZZTIME.
+FUZZTIME ?= 30s
+FUZZERS  := \
+	./pkg/template:FuzzParse ./pkg/template:FuzzParseJSON ./pkg/template:FuzzValidateContext \
+	./pkg/protocol:FuzzDecodeResultMessage ./pkg/protocol:FuzzExtractOutcomes \
+	./pkg/protocol:FuzzDecodeStepMessage ./pkg/protocol:FuzzCheckJSONDepth \
+	./pkg/api:FuzzCreateTaskBody ./pkg/engine:FuzzBatchOutcome ./pkg/worker:FuzzProcess ./pkg/worker:FuzzErrorJSON \
+	./pkg/auth:FuzzParsePermission ./pkg/auth:FuzzAuthenticateBearer ./pkg/schedule:FuzzParse \
+	./pkg/resources:FuzzParseRedrivePolicy ./pkg/statemachine:FuzzParseTaskState ./pkg/statemachine:FuzzParseStepState \
+	./pkg/statemachine:FuzzParseTaskEvent ./pkg/statemachine:FuzzParseStepEvent ./pkg/statemachine:FuzzNextStep
+
+.PHONY: fuzz
+fuzz: ## Run every fuzzer for FUZZTIME each (default 30s), one after another
+	@for f in $(FUZZERS); do \
+		pkg=$${f%%:*}; name=$${f##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg || exit 1; \
+	done
+
+.PHONY: e2e-deps
+e2e-deps: ## Install the dashboard browser test's Node dependencies (npm ci in e2e/); Chromium: apt-get install -y chromium
+	cd e2e && npm ci --no-audit --no-fund
+
+.PHONY: screenshots
+screenshots: ## Run the dashboard browser test and copy its screenshots into docs/screenshots/
+	TASKER_REQUIRE_BROWSER=1 $(GO) test -count=1 -run TestBrowser ./pkg/dashboard/
+	mkdir -p docs/screenshots
+	cp e2e/out/*.png docs/screenshots/
