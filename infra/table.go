@@ -44,7 +44,7 @@ func newTable(scope constructs.Construct, id string, spec resources.TableSpec, p
 		gsis = append(gsis, &awsdynamodb.CfnTable_GlobalSecondaryIndexProperty{
 			IndexName:  g.IndexName,
 			KeySchema:  keySchema(g.KeySchema),
-			Projection: &awsdynamodb.CfnTable_ProjectionProperty{ProjectionType: jsii.String(string(g.Projection.ProjectionType))},
+			Projection: projection(g.Projection),
 		})
 	}
 	if len(gsis) > 0 {
@@ -98,4 +98,13 @@ func removalPolicy(prod bool) awscdk.RemovalPolicy {
 		return awscdk.RemovalPolicy_RETAIN
 	}
 	return awscdk.RemovalPolicy_DESTROY
+}
+
+// projection converts an index projection of the local provisioner's request.
+func projection(p *ddbtypes.Projection) *awsdynamodb.CfnTable_ProjectionProperty {
+	out := &awsdynamodb.CfnTable_ProjectionProperty{ProjectionType: jsii.String(string(p.ProjectionType))}
+	if len(p.NonKeyAttributes) > 0 {
+		out.NonKeyAttributes = jsii.Strings(p.NonKeyAttributes...)
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -448,6 +449,19 @@ type DueItem struct {
 	DueAt    string
 }
 
+// dueProjection reads the attributes the sweep index projects, so the
+// sweeper's code cannot come to rely on one the index does not carry.
+var dueProjection, dueProjectionNames = func() (string, map[string]string) {
+	names := map[string]string{}
+	var parts []string
+	for i, a := range append([]string{resources.AttrSweepAt}, resources.SweepIndexAttributes...) {
+		ph := fmt.Sprintf("#p%d", i)
+		names[ph] = a
+		parts = append(parts, ph)
+	}
+	return strings.Join(parts, ", "), names
+}()
+
 // Due lists items whose sweep time has passed, across all sweep shards.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, error) {
 	var items []DueItem
@@ -458,7 +472,10 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, e
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":s": str(fmt.Sprintf("SW#%d", shard)), ":now": sweepAt(now),
 			},
-			Limit: aws.Int32(int32(limit - len(items))),
+			// Only what the index projects (and the sweep time).
+			ProjectionExpression:     aws.String(dueProjection),
+			ExpressionAttributeNames: dueProjectionNames,
+			Limit:                    aws.Int32(int32(limit - len(items))),
 		}
 		out, err := s.db.Query(ctx, in)
 		if err != nil {

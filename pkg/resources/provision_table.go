@@ -113,7 +113,7 @@ func tableDiff(desc *types.TableDescription, t TableSpec) string {
 		if got, want := keysOf(idx.KeySchema), keysString(g.PartitionKey, g.SortKey); got != want {
 			diffs = append(diffs, fmt.Sprintf("index %s keys are %s, want %s", g.Name, got, want))
 		}
-		if idx.Projection != nil && g.Projection != "" && string(idx.Projection.ProjectionType) != g.Projection {
+		if idx.Projection != nil && g.Projection != "" && !projects(idx.Projection.ProjectionType, g.Projection) {
 			diffs = append(diffs, fmt.Sprintf("index %s projects %s, want %s", g.Name, idx.Projection.ProjectionType, g.Projection))
 		}
 	}
@@ -185,4 +185,11 @@ func ensureTTL(ctx context.Context, ddb DynamoAPI, t TableSpec) error {
 		return wrapf(err, "enable ttl on table %s", t.Name)
 	}
 	return nil
+}
+
+// projects reports whether an index with projection got serves a reader
+// that needs want: ALL serves everything (a table made before an index was
+// narrowed to INCLUDE keeps working).
+func projects(got types.ProjectionType, want string) bool {
+	return string(got) == want || got == types.ProjectionTypeAll
 }

@@ -88,7 +88,11 @@ func TestProvisionedTable(t *testing.T) {
 	got := map[string]string{}
 	for _, g := range table.GlobalSecondaryIndexes {
 		got[aws.ToString(g.IndexName)] = keyNames(g.KeySchema)
-		if g.Projection == nil || g.Projection.ProjectionType != ddbtypes.ProjectionTypeAll {
+		wantProjection := ddbtypes.ProjectionTypeAll
+		if aws.ToString(g.IndexName) == resources.IndexSweep {
+			wantProjection = ddbtypes.ProjectionTypeInclude
+		}
+		if g.Projection == nil || g.Projection.ProjectionType != wantProjection {
 			t.Errorf("index %s projection %+v", aws.ToString(g.IndexName), g.Projection)
 		}
 	}

@@ -31,10 +31,19 @@ type GSISpec struct {
 	Name         string
 	PartitionKey string
 	SortKey      string
-	// Projection is a types.ProjectionType; Tasker projects ALL attributes
-	// so queries on an index never need a second read.
-	Projection string
+	// Projection is a types.ProjectionType. Queries on an index never need
+	// a second read: an index projects ALL attributes, or INCLUDE with
+	// NonKeyAttributes listing every attribute its one reader uses.
+	Projection       string
+	NonKeyAttributes []string
 }
+
+// SweepIndexAttributes are the non-key attributes the sweep index projects:
+// exactly what the sweeper's query reads (pkg/dynamo builds its projection
+// expression from this list). Every step moves through the index several
+// times, and DynamoDB bills each index write by the size of the projected
+// entry, so the index carries these few attributes instead of whole items.
+var SweepIndexAttributes = []string{"task_uuid", "kind", "name", "st", "attempts"}
 
 // StateTable returns the spec of the single table holding all of Tasker's
 // state: items keyed by pk/sk; index gsi1 (gsi1pk, gsi1sk) lists tasks and
@@ -49,7 +58,8 @@ func StateTable(n Names) TableSpec {
 		SortKey:      AttrSK,
 		GSIs: []GSISpec{
 			{Name: IndexByNamespace, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK, Projection: string(types.ProjectionTypeAll)},
-			{Name: IndexSweep, PartitionKey: AttrSweepShard, SortKey: AttrSweepAt, Projection: string(types.ProjectionTypeAll)},
+			{Name: IndexSweep, PartitionKey: AttrSweepShard, SortKey: AttrSweepAt, Projection: string(types.ProjectionTypeInclude),
+				NonKeyAttributes: SweepIndexAttributes},
 		},
 		TTLAttribute:        AttrTTL,
 		BillingMode:         types.BillingModePayPerRequest,
@@ -90,7 +100,7 @@ func (t TableSpec) CreateTableInput() *dynamodb.CreateTableInput {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName:  aws.String(g.Name),
 			KeySchema:  keySchema(g.PartitionKey, g.SortKey),
-			Projection: &types.Projection{ProjectionType: projection},
+			Projection: &types.Projection{ProjectionType: projection, NonKeyAttributes: g.NonKeyAttributes},
 		})
 	}
 	if t.Stream {

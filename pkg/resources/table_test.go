@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,9 +37,12 @@ func TestStateTableCreateInput(t *testing.T) {
 	if len(in.GlobalSecondaryIndexes) != len(wantIdx) {
 		t.Fatalf("%d indexes", len(in.GlobalSecondaryIndexes))
 	}
+	wantProjection := map[string]string{"gsi1": "ALL []", "sweep": "INCLUDE [task_uuid kind name st attempts]"}
 	for _, g := range in.GlobalSecondaryIndexes {
-		if keysOf(g.KeySchema) != wantIdx[aws.ToString(g.IndexName)] || g.Projection.ProjectionType != types.ProjectionTypeAll {
-			t.Errorf("index %s keys %s projection %s", aws.ToString(g.IndexName), keysOf(g.KeySchema), g.Projection.ProjectionType)
+		name := aws.ToString(g.IndexName)
+		projection := fmt.Sprintf("%s %v", g.Projection.ProjectionType, g.Projection.NonKeyAttributes)
+		if keysOf(g.KeySchema) != wantIdx[name] || projection != wantProjection[name] {
+			t.Errorf("index %s keys %s projection %s", name, keysOf(g.KeySchema), projection)
 		}
 	}
 	if in.StreamSpecification != nil {
