@@ -1,8 +1,11 @@
 // Package bench measures Tasker on the embedded local AWS: end-to-end latency
 // of single order-fulfillment tasks (submit over HTTP until the engine's
-// completion notification), steps per second at 8 and 32 concurrent tasks,
-// and AWS requests per step by operation (counted with SDK middleware). It
-// backs `make bench`, which writes the report to .bench/report.json.
+// completion notification) and where it goes hop by hop, steps per second at
+// 8 and 32 concurrent tasks, AWS requests per step by operation (counted with
+// SDK middleware) and DynamoDB request units per step (priced from the sizes
+// of the items each request touches, since the emulator reports no consumed
+// capacity). It backs `make bench`, which writes the report to
+// .bench/report.json.
 package bench
 
 import (
@@ -14,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +31,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/client"
 	"github.com/tasker-go/tasker/pkg/devstack"
 	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
 )
@@ -39,6 +44,7 @@ type Options struct {
 	PerWorker    int    // tasks per concurrent submitter in throughput runs (default 25)
 	BatchSizes   []int  // batch tasks to run, by worker count (default 98, 998, 9998: 100, 1,000, 10,000 steps)
 	Endpoint     string // benchmark a running AWS endpoint (e.g. LocalStack) instead of the embedded emulator
+	CPUProfile   string // when set, write a CPU profile of the single-task phase to this file
 	Out          io.Writer
 }
 
@@ -63,7 +69,16 @@ type Report struct {
 	Batch10000Secs float64             `json:"batch_10000_seconds"`
 	USDPerMillion  float64             `json:"usd_per_million_steps"`
 	Cost           CostModel           `json:"cost_model"`
-	GeneratedAt    time.Time           `json:"generated_at"`
+	// Units is DynamoDB capacity per step of the order workflow, measured
+	// from item sizes over a separate 8-task run (the measuring reads slow
+	// requests, so the timed runs go without it).
+	Units *Units `json:"dynamodb_units"`
+	// BatchUnits is the same for the smallest batch task.
+	BatchUnits *Units `json:"dynamodb_units_batch,omitempty"`
+	// Hops is where the single-task phase's time goes, hop by hop.
+	Hops        []Hop     `json:"step_hops"`
+	CPUProfile  string    `json:"cpu_profile,omitempty"`
+	GeneratedAt time.Time `json:"generated_at"`
 }
 
 // BatchRun is one batch task: a batchable step, N no-op workers, a convergence.
@@ -169,8 +184,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer env.Close()
 	cnt := &counter{m: map[string]int{}}
+	names := resources.Names{Prefix: "bench"}
+	units := newMeter(env.DynamoDB, resources.StateTable(names).GSIs)
 	opts := env.ClientOptions
-	opts.APIOptions = append(opts.APIOptions, cnt.middleware)
+	opts.APIOptions = append(append([]func(*middleware.Stack) error(nil), opts.APIOptions...), cnt.middleware, units.middleware)
 	cfg, err := awsconn.Load(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -185,19 +202,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		tpls = append(tpls, st)
 	}
-	reg.RegisterFunc("noop", func(context.Context, *worker.Step) (worker.Result, error) {
-		return worker.Success(map[string]bool{"ok": true})
-	})
+	tr := newHopTracer()
+	noop := func(_ context.Context, s *worker.Step) (res worker.Result, err error) {
+		tr.handler(s.TaskUUID, s.Name, func() { res, err = worker.Success(map[string]bool{"ok": true}) })
+		return res, err
+	}
+	reg.RegisterFunc("noop", noop)
 	for _, s := range tpl.Steps {
 		if _, ok := reg.Lookup(s.Handler); !ok {
-			reg.RegisterFunc(s.Handler, func(context.Context, *worker.Step) (worker.Result, error) {
-				return worker.Success(map[string]bool{"ok": true})
-			})
+			reg.RegisterFunc(s.Handler, noop)
 		}
 	}
 	w := &waiter{ch: map[string]chan string{}}
-	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: "bench", Templates: tpls, Registry: reg, EngineConfig: engine.Config{MaxBatchWorkers: 20000},
-		APIAddr: "127.0.0.1:0", Notify: w.notify, WorkerConcurrency: 64, Pollers: 4,
+	notify := func(ev engine.Event) { tr.notify(ev); w.notify(ev) }
+	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: names.Prefix, Templates: tpls, Registry: reg, EngineConfig: engine.Config{MaxBatchWorkers: 20000},
+		APIAddr: "127.0.0.1:0", Notify: notify, WorkerConcurrency: 64, Pollers: 4,
 		DynamoDB: awsconn.DynamoDB(cfg, opts), SQS: awsconn.SQS(cfg, opts),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
@@ -213,6 +232,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return 0, err
 		}
+		tr.submitted(t.TaskUUID, start)
 		state, err := w.wait(ctx, t.TaskUUID)
 		if err != nil {
 			return 0, err
@@ -239,15 +259,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	fmt.Fprintf(o.Out, "single-task latency (%d sequential %s tasks, %d steps each)…\n", o.Single, tpl.Name, len(tpl.Steps))
-	lat := make([]time.Duration, 0, o.Single)
-	for range o.Single {
-		d, err := runTask(ctx)
-		if err != nil {
-			return nil, err
-		}
-		lat = append(lat, d)
+	lat, err := singleTasks(ctx, o, tr, runTask)
+	if err != nil {
+		return nil, err
 	}
 	rep.OrderP50ms, rep.OrderP95ms, rep.OrderP99ms = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+	if err := tr.readClaims(ctx, env.DynamoDB, names.StateTable()); err != nil {
+		return nil, err
+	}
+	rep.Hops, rep.CPUProfile = tr.hops(tpl), o.CPUProfile
 	before := cnt.snapshot()
 	sps8, _, err := throughput(ctx, 8, o.PerWorker, len(tpl.Steps), runTask)
 	if err != nil {
@@ -270,12 +290,75 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.StepsPerSecC32, rep.TaskP99msC32 = round2(sps32), p99
-	rep.Cost = costModel(rep.RequestsPerStep, rep.OrderP50ms/float64(len(tpl.Steps)))
+	fmt.Fprintf(o.Out, "DynamoDB units from item sizes (8 concurrent tasks, measured)…\n")
+	u, err := metered(units, 8*o.PerWorker*len(tpl.Steps), func() error {
+		_, _, err := throughput(ctx, 8, o.PerWorker, len(tpl.Steps), runTask)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Units = &u
+	rep.Cost = costModel(rep.RequestsPerStep, rep.Units, rep.OrderP50ms/float64(len(tpl.Steps)))
 	rep.USDPerMillion = rep.Cost.TotalUSDPerMillion
 	if err := runShapes(ctx, o, rep, submit, cnt); err != nil {
 		return nil, err
 	}
+	if len(o.BatchSizes) > 0 {
+		workers := o.BatchSizes[0]
+		for _, n := range o.BatchSizes {
+			workers = min(workers, n)
+		}
+		fmt.Fprintf(o.Out, "DynamoDB units of a batch task with %d workers (measured)…\n", workers)
+		bu, err := metered(units, workers+2, func() error {
+			_, err := submit(ctx, "bench_shapes", "batch", "1.0.0", []byte(fmt.Sprintf(`{"workers": %d, "run": %d}`, workers, time.Now().UnixNano())))
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		rep.BatchUnits = &bu
+	}
 	return rep, nil
+}
+
+// singleTasks runs the latency phase with the hop tracer on and, when asked,
+// the CPU profiler.
+func singleTasks(ctx context.Context, o Options, tr *hopTracer, runTask func(context.Context) (time.Duration, error)) ([]time.Duration, error) {
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	tr.setOn(true)
+	defer tr.setOn(false)
+	lat := make([]time.Duration, 0, o.Single)
+	for range o.Single {
+		d, err := runTask(ctx)
+		if err != nil {
+			return nil, err
+		}
+		lat = append(lat, d)
+	}
+	return lat, nil
+}
+
+// metered runs fn with the unit meter on and returns its units per step.
+func metered(m *meter, steps int, fn func() error) (Units, error) {
+	m.reset()
+	m.on.Store(true)
+	err := fn()
+	m.on.Store(false)
+	if err != nil {
+		return Units{}, err
+	}
+	return m.snapshot().perStep(steps), nil
 }
 
 // shapesYAML are the extra workloads: a 4-step chain, a 1→20→1 fan-out and
@@ -442,7 +525,11 @@ func Print(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "  %-40s %.2f\n", k, r.RequestsPerStep[k])
 	}
 	c := r.Cost
-	fmt.Fprintf(w, "per step: %.2f SQS requests, %.2f DynamoDB write units, %.2f read units\n", c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep)
+	fmt.Fprintf(w, "from request counts (assuming items < 1 KB): %.2f DynamoDB write units, %.2f read units per step\n", c.CountWriteUnits, c.CountReadUnits)
+	if r.Units != nil {
+		printUnits(w, "order workflow", *r.Units)
+	}
+	fmt.Fprintf(w, "per step: %.2f SQS requests, %.2f DynamoDB write units, %.2f read units (measured: %v)\n", c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep, c.Measured)
 	fmt.Fprintf(w, "cost: $%.2f per million steps (SQS %.2f, DynamoDB %.2f, Lambda %.2f); Step Functions Standard: $%.0f per million transitions\n",
 		c.TotalUSDPerMillion, c.SQSUSDPerMillion, c.DynamoUSDPerMillion, c.LambdaUSDPerMillion, c.StepFunctionsStandard)
 	fmt.Fprintf(w, "4-step chain p50 %.2f ms; 1→20→1 fan-out p50 %.2f ms\n", r.Chain4P50ms, r.Fanout20P50ms)
@@ -461,5 +548,12 @@ func Print(w io.Writer, r *Report) {
 		fmt.Fprintln(w, line)
 		bb := b
 		prev = &bb
+	}
+	if r.BatchUnits != nil {
+		printUnits(w, "batch task", *r.BatchUnits)
+	}
+	printHops(w, r.Hops)
+	if r.CPUProfile != "" {
+		fmt.Fprintf(w, "CPU profile of the single-task phase: %s (go tool pprof -top %s)\n", r.CPUProfile, r.CPUProfile)
 	}
 }

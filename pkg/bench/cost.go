@@ -1,8 +1,11 @@
 package bench
 
-// CostModel converts measured AWS requests per step into dollars per million
-// steps at AWS list prices (us-east-1, on-demand; see docs/performance.md for
-// the sources and the assumptions).
+// CostModel converts measured AWS requests and DynamoDB request units per
+// step into dollars per million steps at AWS list prices (us-east-1,
+// on-demand; see docs/performance.md for the sources and the assumptions).
+// The DynamoDB figures come from the meter (item sizes); the "from request
+// counts" ones are the older estimate that assumed every item under 1 KB,
+// kept for comparison.
 type CostModel struct {
 	SQSUSDPerMillion      float64 `json:"sqs_usd_per_million_steps"`
 	DynamoUSDPerMillion   float64 `json:"dynamodb_usd_per_million_steps"`
@@ -10,6 +13,10 @@ type CostModel struct {
 	TotalUSDPerMillion    float64 `json:"total_usd_per_million_steps"`
 	WriteUnitsPerStep     float64 `json:"write_units_per_step"`
 	ReadUnitsPerStep      float64 `json:"read_units_per_step"`
+	Measured              bool    `json:"units_measured"`
+	CountWriteUnits       float64 `json:"write_units_per_step_from_request_counts"`
+	CountReadUnits        float64 `json:"read_units_per_step_from_request_counts"`
+	CountDynamoUSD        float64 `json:"dynamodb_usd_per_million_steps_from_request_counts"`
 	SQSRequestsPerStep    float64 `json:"sqs_requests_per_step"`
 	LambdaMsPerStep       float64 `json:"lambda_ms_per_step"`
 	StepFunctionsStandard float64 `json:"step_functions_standard_usd_per_million_transitions"`
@@ -26,8 +33,9 @@ const (
 	stepFunctionsStandard = 25.0
 )
 
-// Units each request costs (items stay under 1 KB write / 4 KB read; a
-// transaction writes two items at twice the price; reads are strongly consistent).
+// Units each request costs if items stay under 1 KB write / 4 KB read, a
+// transaction writes two items at twice the price and reads are strongly
+// consistent: the request-count estimate, kept next to the measured units.
 var writeUnits = map[string]float64{
 	"DynamoDB.UpdateItem": 1, "DynamoDB.PutItem": 1, "DynamoDB.DeleteItem": 1, "DynamoDB.TransactWriteItems": 4,
 }
@@ -36,20 +44,27 @@ var readUnits = map[string]float64{
 	"DynamoDB.GetItem": 1, "DynamoDB.BatchGetItem": 2, "DynamoDB.Query": 1,
 }
 
-// costModel prices one step from its requests and the measured engine time
-// per step (used as billed Lambda duration, one invocation per step: the
-// worst case, no SQS batching).
-func costModel(perStep map[string]float64, msPerStep float64) CostModel {
+// costModel prices one step from its requests, its measured DynamoDB units
+// (nil: fall back to the request-count estimate) and the measured engine
+// time per step (used as billed Lambda duration, one invocation per step:
+// the worst case, no SQS batching).
+func costModel(perStep map[string]float64, units *Units, msPerStep float64) CostModel {
 	c := CostModel{LambdaMsPerStep: round2(msPerStep), StepFunctionsStandard: stepFunctionsStandard}
 	for op, n := range perStep {
 		switch {
 		case len(op) > 4 && op[:4] == "SQS.":
 			c.SQSRequestsPerStep += n
 		case writeUnits[op] > 0:
-			c.WriteUnitsPerStep += n * writeUnits[op]
+			c.CountWriteUnits += n * writeUnits[op]
 		case readUnits[op] > 0:
-			c.ReadUnitsPerStep += n * readUnits[op]
+			c.CountReadUnits += n * readUnits[op]
 		}
+	}
+	c.CountDynamoUSD = round2(c.CountWriteUnits*dynamoPerMillionWRU + c.CountReadUnits*dynamoPerMillionRRU)
+	c.WriteUnitsPerStep, c.ReadUnitsPerStep = c.CountWriteUnits, c.CountReadUnits
+	if units != nil && units.Steps > 0 {
+		c.Measured = true
+		c.WriteUnitsPerStep, c.ReadUnitsPerStep = units.WritePerStep, units.ReadPerStep
 	}
 	c.SQSUSDPerMillion = round2(c.SQSRequestsPerStep * sqsPerMillionRequests)
 	c.DynamoUSDPerMillion = round2(c.WriteUnitsPerStep*dynamoPerMillionWRU + c.ReadUnitsPerStep*dynamoPerMillionRRU)
@@ -57,5 +72,6 @@ func costModel(perStep map[string]float64, msPerStep float64) CostModel {
 	c.LambdaUSDPerMillion = round2(lambdaPerMillionReq + gbSeconds*lambdaArmPerGBSecond)
 	c.TotalUSDPerMillion = round2(c.SQSUSDPerMillion + c.DynamoUSDPerMillion + c.LambdaUSDPerMillion)
 	c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep = round2(c.SQSRequestsPerStep), round2(c.WriteUnitsPerStep), round2(c.ReadUnitsPerStep)
+	c.CountWriteUnits, c.CountReadUnits = round2(c.CountWriteUnits), round2(c.CountReadUnits)
 	return c
 }
