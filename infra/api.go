@@ -25,6 +25,23 @@ const (
 // checks carry no credentials.
 var HealthPaths = []string{"/health", "/health/live", "/health/ready"}
 
+// Route is one method and path of the HTTP API.
+type Route struct {
+	Method awsapigatewayv2.HttpMethod
+	Path   string
+}
+
+// DashboardRoutes are the operator dashboard's routes (pkg/dashboard, served
+// by the intake under /ui), with only the methods it uses. They have no
+// Lambda authorizer: a browser sends no X-API-Key header, so the dashboard
+// authenticates its own HttpOnly session cookie with the authorizer's
+// configuration, and checks a CSRF token and the Origin on every form.
+var DashboardRoutes = []Route{
+	{awsapigatewayv2.HttpMethod_GET, "/ui"},
+	{awsapigatewayv2.HttpMethod_GET, "/ui/{proxy+}"},
+	{awsapigatewayv2.HttpMethod_POST, "/ui/{proxy+}"},
+}
+
 // apiAccessLogFormat is one JSON line per request.
 var apiAccessLogFormat = mustJSON(map[string]string{
 	"requestId":          "$context.requestId",
@@ -44,8 +61,8 @@ var apiAccessLogFormat = mustJSON(map[string]string{
 })
 
 // addAPI builds the HTTP API in front of intake: every route but the
-// health routes goes through the Lambda authorizer (payload 2.0, simple
-// responses). The authorizer decides per method and path (pkg/auth's route
+// health and dashboard routes goes through the Lambda authorizer (payload
+// 2.0, simple responses). The authorizer decides per method and path (pkg/auth's route
 // table), so its answers are not cached, and for the same reason it has no
 // identity sources: with caching off they are optional, and listing
 // X-API-Key and Authorization would make API Gateway reject every request
@@ -100,6 +117,20 @@ func (t *Tasker) addAPI() {
 		})
 		t.healthRoutes = append(t.healthRoutes, *routes...)
 	}
+	for _, r := range DashboardRoutes {
+		routes := t.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{r.Method},
+			Integration: intake,
+		})
+		t.dashboardRoutes = append(t.dashboardRoutes, *routes...)
+	}
+}
+
+// DashboardURL returns the address of the operator dashboard: the API's
+// invoke URL and /ui.
+func (t *Tasker) DashboardURL() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{t.API.ApiEndpoint(), jsii.String("/ui")})
 }
 
 // APIURL returns the invoke URL of the API's default stage.

@@ -41,18 +41,19 @@ func TestAuthorizerIsSimpleLambdaAuthorizerWithoutCaching(t *testing.T) {
 	require.Equal(t, dev.stack.Tasker.Names().Prefix+"-authorizer", dev.template.Resources[fnID].Properties["FunctionName"])
 }
 
-func TestRoutesUseTheAuthorizerExceptHealth(t *testing.T) {
+func TestRoutesUseTheAuthorizerExceptHealthAndDashboard(t *testing.T) {
 	t.Parallel()
 	_, routes := dev.ofType("AWS::ApiGatewayV2::Route")
 	keys := map[string]cfnResource{}
 	for _, r := range routes {
 		keys[r.Properties["RouteKey"].(string)] = r
 	}
-	want := []string{"ANY /{proxy+}"}
+	want := []string{"ANY /{proxy+}", "GET /ui", "GET /ui/{proxy+}", "POST /ui/{proxy+}"}
 	for _, p := range infra.HealthPaths {
 		want = append(want, "GET "+p)
 	}
 	require.ElementsMatch(t, want, slices.Collect(maps.Keys(keys)))
+	require.Len(t, infra.DashboardRoutes, 3)
 
 	proxy := keys["ANY /{proxy+}"].Properties
 	require.Equal(t, "CUSTOM", proxy["AuthorizationType"])
@@ -65,6 +66,27 @@ func TestRoutesUseTheAuthorizerExceptHealth(t *testing.T) {
 		_, needed := auth.RequiredPermission("GET", p)
 		require.False(t, needed, "pkg/auth requires a permission for %s", p)
 	}
+	// The dashboard's routes go to the intake without the authorizer (a
+	// browser sends no key header); the intake authenticates the cookie.
+	_, integrations := dev.ofType("AWS::ApiGatewayV2::Integration")
+	require.Len(t, integrations, 1)
+	for _, k := range []string{"GET /ui", "GET /ui/{proxy+}", "POST /ui/{proxy+}"} {
+		r := keys[k].Properties
+		require.Contains(t, []any{nil, "NONE"}, r["AuthorizationType"], k)
+		require.Nil(t, r["AuthorizerId"], k)
+		require.Contains(t, describeResource(r["Target"]), "integrations/", k)
+		require.Equal(t, describeResource(proxy["Target"]), describeResource(r["Target"]), "%s goes to the intake", k)
+	}
+}
+
+// TestOutputsNameTheDashboard: the stack prints where the dashboard is.
+func TestOutputsNameTheDashboard(t *testing.T) {
+	t.Parallel()
+	dash, ok := dev.template.Outputs["DashboardUrl"].(map[string]any)
+	require.True(t, ok, "output DashboardUrl")
+	api := dev.template.Outputs["ApiUrl"].(map[string]any)
+	// The API's URL, then /ui.
+	require.Equal(t, map[string]any{"Fn::Join": []any{"", []any{api["Value"], "/ui"}}}, dash["Value"])
 }
 
 // Not parallel: jsii calls must not overlap.

@@ -31,14 +31,29 @@ const (
 func (t *Tasker) APIKeysSecretName() string { return t.names.Prefix + "/api-keys" }
 
 // addAuthorizer builds the authorizer function (functions/authorizer). Its
-// configuration is pkg/auth's environment: TASKER_API_KEYS comes from a
-// Secrets Manager secret through a CloudFormation dynamic reference, so the
-// key is in neither the template nor cdk.out; the JWT settings come from
-// context. The function needs no AWS permission beyond its logs.
+// configuration is pkg/auth's environment (authEnvironment). The function
+// needs no AWS permission beyond its logs.
 func (t *Tasker) addAuthorizer() error {
 	code, err := t.code("authorizer")
 	if err != nil {
 		return err
+	}
+	t.Authorizer = t.newFunction(t.Scope, "Authorizer", functionSpec{
+		short: "authorizer", description: "Tasker HTTP API Lambda authorizer (API keys, JWT)",
+		code: code, memoryMB: authorizerMemoryMB, timeout: authorizerTimeout, env: t.authEnvironment(),
+	})
+	return nil
+}
+
+// authEnvironment returns pkg/auth's environment (auth.ConfigFromEnv), the
+// same for the authorizer and for the intake, whose dashboard (/ui)
+// authenticates its session cookie with it: TASKER_API_KEYS comes from a
+// Secrets Manager secret through a CloudFormation dynamic reference, so the
+// key is in neither the template nor cdk.out; the JWT settings come from
+// context. It is built once (the generated secret with it).
+func (t *Tasker) authEnvironment() map[string]string {
+	if t.authEnv != nil {
+		return t.authEnv
 	}
 	env := map[string]string{auth.EnvAPIKeys: t.apiKeysValue()}
 	if t.cfg.JWTJWKSURL != "" {
@@ -47,11 +62,8 @@ func (t *Tasker) addAuthorizer() error {
 	if t.cfg.JWTPublicKey != "" {
 		env[auth.EnvJWTPublicKey] = t.cfg.JWTPublicKey
 	}
-	t.Authorizer = t.newFunction(t.Scope, "Authorizer", functionSpec{
-		short: "authorizer", description: "Tasker HTTP API Lambda authorizer (API keys, JWT)",
-		code: code, memoryMB: authorizerMemoryMB, timeout: authorizerTimeout, env: env,
-	})
-	return nil
+	t.authEnv = env
+	return env
 }
 
 // apiKeysValue returns TASKER_API_KEYS: the configured secret's whole value

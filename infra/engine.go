@@ -76,8 +76,11 @@ const (
 func (t *Tasker) addEngineFunctions() error {
 	var err error
 	if t.Intake, err = t.engineFunction("Intake", functionSpec{
-		short: "intake", description: "Tasker HTTP API: create and query tasks",
+		short: "intake", description: "Tasker HTTP API: create and query tasks; the dashboard under /ui",
 		memoryMB: intakeMemoryMB, timeout: intakeTimeout,
+		// The dashboard authenticates its session cookie as the authorizer
+		// authenticates requests, from the same configuration.
+		env: t.authEnvironment(),
 	}); err != nil {
 		return err
 	}

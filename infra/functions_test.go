@@ -51,8 +51,8 @@ func TestEnvironmentCarriesOnlyThePrefix(t *testing.T) {
 		require.Equal(t, names.Prefix, env[lambdafn.EnvPrefix], f.Name)
 		require.Equal(t, "info", env[infra.EnvLogLevel], f.Name)
 		keys := slices.Sorted(maps.Keys(env))
-		if f == s.stack.Tasker.Authorizer {
-			require.Equal(t, []string{auth.EnvAPIKeys, infra.EnvLogLevel, lambdafn.EnvPrefix}, keys)
+		if f == s.stack.Tasker.Authorizer || f == s.stack.Tasker.Intake {
+			require.Equal(t, []string{auth.EnvAPIKeys, infra.EnvLogLevel, lambdafn.EnvPrefix}, keys, f.Name)
 			continue
 		}
 		require.Equal(t, []string{infra.EnvLogLevel, lambdafn.EnvPrefix}, keys, f.Name)
@@ -61,6 +61,26 @@ func TestEnvironmentCarriesOnlyThePrefix(t *testing.T) {
 	s.byProp(t, "AWS::DynamoDB::Table", "TableName", derived.StateTable())
 	s.byProp(t, "AWS::SQS::Queue", "QueueName", derived.OrchestrationQueue())
 	s.byProp(t, "AWS::SQS::Queue", "QueueName", derived.ResultsQueue())
+}
+
+// TestIntakeHasTheAuthorizersAuthEnvironment: the dashboard the intake
+// serves authenticates with exactly the authorizer's keys and JWT settings.
+func TestIntakeHasTheAuthorizersAuthEnvironment(t *testing.T) {
+	t.Parallel()
+	for name, s := range map[string]*synthesized{"dev": dev, "prod": prod} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			envOf := func(f *infra.Function) map[string]any {
+				_, fn := s.byProp(t, "AWS::Lambda::Function", "FunctionName", f.Name)
+				return fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+			}
+			intake, authorizer := envOf(s.stack.Tasker.Intake), envOf(s.stack.Tasker.Authorizer)
+			require.NotEmpty(t, authorizer[auth.EnvAPIKeys])
+			for _, k := range []string{auth.EnvAPIKeys, auth.EnvJWTJWKSURL, auth.EnvJWTPublicKey} {
+				require.Equal(t, authorizer[k], intake[k], k)
+			}
+		})
+	}
 }
 
 // Not parallel: jsii calls must not overlap.

@@ -23,6 +23,14 @@ func suppressNagFindings(s *Stack) {
 			"are open on purpose for load balancers and uptime checks, and answer nothing about tasks; every other "+
 			"route goes through the Lambda authorizer."))
 	}
+	for _, r := range t.dashboardRoutes {
+		suppress(r, true, nagSuppression("AwsSolutions-APIG4", "The dashboard routes (GET /ui, GET and POST "+
+			"/ui/{proxy+}) cannot use the Lambda authorizer, because a browser sends no X-API-Key header; the intake "+
+			"authenticates every dashboard request itself from an HttpOnly, Secure, SameSite=Strict session cookie with "+
+			"the authorizer's own keys and JWT settings, checks the same permissions, refuses forms without a CSRF token "+
+			"or from another origin, and answers 503 when no keys are configured. Requests on these routes never reach "+
+			"the task API (docs/dashboard.md)."))
+	}
 	if t.apiKeysSecret != nil {
 		suppress(t.apiKeysSecret, true, nagSuppression("AwsSolutions-SMG4", "The generated API key reaches the "+
 			"authorizer through a CloudFormation dynamic reference resolved at deploy time, so a rotation Lambda would "+

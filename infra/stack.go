@@ -83,6 +83,7 @@ func (s *Stack) addOutputs() {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Description: jsii.String(desc), Value: value})
 	}
 	out("ApiUrl", "Base URL of the API: tasker --api <url> (or TASKER_API_URL)", t.APIURL())
+	out("DashboardUrl", "Operator dashboard: log in with an API key (docs/dashboard.md)", t.DashboardURL())
 	out("Prefix", "Resource-name prefix (TASKER_PREFIX)", jsii.String(t.names.Prefix))
 	out("StateTable", "DynamoDB state table", jsii.String(t.Table.Spec.Name))
 	out("Dashboard", "CloudWatch dashboard", jsii.String(t.names.Prefix))

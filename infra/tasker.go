@@ -47,8 +47,14 @@ type Tasker struct {
 	alarms []awscloudwatch.Alarm
 	// healthRoutes are the API routes without the authorizer.
 	healthRoutes []awsapigatewayv2.HttpRoute
+	// dashboardRoutes are the /ui routes, also without the authorizer:
+	// the dashboard authenticates its own session cookie.
+	dashboardRoutes []awsapigatewayv2.HttpRoute
 	// apiKeysSecret is the generated API key secret, nil when configured.
 	apiKeysSecret awssecretsmanager.Secret
+	// authEnv is pkg/auth's environment, shared by the authorizer and the
+	// intake (authEnvironment).
+	authEnv map[string]string
 	// schedules holds the schedule group and role, made on first use;
 	// scheduleNames the names of the schedules deployed so far.
 	schedules struct {

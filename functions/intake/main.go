@@ -1,5 +1,7 @@
 // Command intake is the Lambda function behind the API Gateway HTTP API: it
-// creates tasks and answers queries about them.
+// creates tasks and answers queries about them, and serves the operator
+// dashboard under /ui. The dashboard authenticates with the authorizer's
+// configuration (TASKER_API_KEYS, TASKER_JWT_*); without it /ui answers 503.
 package main
 
 import (
@@ -8,7 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/tasker-go/tasker/pkg/api"
 	"github.com/tasker-go/tasker/pkg/lambdafn"
 )
 
@@ -17,7 +18,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("intake: %v", err)
 	}
-	h, err := api.New(api.Config{Engine: deps.Engine, Logger: deps.Logger})
+	authn, err := lambdafn.AuthFromEnv()
+	if err != nil {
+		deps.Logger.Warn("intake: the dashboard (/ui) is off", "reason", err.Error())
+	}
+	h, err := lambdafn.NewIntake(lambdafn.IntakeConfig{Engine: deps.Engine, Auth: authn, Logger: deps.Logger})
 	if err != nil {
 		log.Fatalf("intake: %v", err)
 	}
