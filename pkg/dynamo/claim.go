@@ -32,6 +32,7 @@ func (s *Store) ClaimStep(ctx context.Context, taskUUID, stepName string, attemp
 		At:          now,
 		WorkerID:    workerID,
 		SweepAt:     now.Add(timeout + ClaimGrace),
+		wireHistory: true,
 		Transitions: []workflow.Transition{{
 			From: string(statemachine.StepEnqueued), To: string(statemachine.StepInProgress),
 			Event: string(statemachine.StepEvStart), Attempt: attempt, At: now,

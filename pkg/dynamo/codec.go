@@ -46,12 +46,26 @@ const (
 // (RFC 3339 with nanoseconds drops trailing zeros and does not sort).
 const sortableTime = "2006-01-02T15:04:05.000000000Z"
 
-// historyPrefix starts the name of every attribute holding one transition
-// record. Each record is its own top-level attribute, named so that names
-// sort in write order ("h_<UTC write time>_<process><sequence>_<index>"): appending is then a
-// plain SET inside the same conditional write as the state change, which
-// works on DynamoDB and on emulators without list_append.
-const historyPrefix = "h_"
+// Transition records. Each record is its own top-level attribute, named so
+// that names sort in write order: appending is then a plain SET inside the
+// same conditional write as the state change, which works on DynamoDB and on
+// emulators without list_append. Two encodings are read:
+//
+//   - the wire form (docs/protocol.md §5), which workers write when they
+//     claim a step: "h_<UTC write time>_<process><sequence>_<index>" holding
+//     {from, to, event, attempt, at (RFC 3339), processor, correlation_id,
+//     reason};
+//   - the compact form the engine writes for everything else, because the
+//     records are most of a step item and DynamoDB bills writes per KB:
+//     "h:<write time, 16 hex digits of Unix nanoseconds><process, 4 hex>
+//     <sequence, 4 hex><index, 1 hex>" holding {f, t, e, n, a (Unix
+//     nanoseconds), p, c, r}.
+//
+// Both sort together by (write time, process, sequence, index).
+const (
+	historyPrefix        = "h_"
+	compactHistoryPrefix = "h:"
+)
 
 // historySeq orders the writes of this process that share a timestamp;
 // processSalt keeps names from different processes apart.
@@ -60,64 +74,129 @@ var (
 	processSalt = uint32(time.Now().UnixNano())
 )
 
-// historyNames returns one attribute name per transition of a write made at
-// writeAt (the writer's clock when it writes, not each record's own At,
-// which may come from another machine, e.g. a worker's finish time). Records
-// of one write keep their order through the index; writes of one process
-// through the sequence; writes of different processes through their clocks.
+// historyNames returns one wire-form attribute name per transition of a
+// write made at writeAt (the writer's clock when it writes, not each
+// record's own At, which may come from another machine, e.g. a worker's
+// finish time). Records of one write keep their order through the index;
+// writes of one process through the sequence; writes of different processes
+// through their clocks.
 func historyNames(writeAt time.Time, n int) []string {
 	names := make([]string, n)
 	seq := historySeq.Add(1)
 	for i := range names {
-		names[i] = fmt.Sprintf("%s%s_%08x%08x_%02d", historyPrefix, writeAt.UTC().Format("20060102T150405.000000000"), processSalt, seq, i)
+		names[i] = fmt.Sprintf("%s%s_%08x%08x_%02d", historyPrefix, writeAt.UTC().Format(historyTime), processSalt, seq, i)
 	}
 	return names
 }
 
+const historyTime = "20060102T150405.000000000"
+
+// compactHistoryNames is historyNames in the compact form (27 bytes instead
+// of 47); at most 16 records per write.
+func compactHistoryNames(writeAt time.Time, n int) []string {
+	names := make([]string, n)
+	seq := historySeq.Add(1)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%016x%04x%04x%x", compactHistoryPrefix, writeAt.UnixNano(), processSalt&0xffff, seq&0xffff, i&0xf)
+	}
+	return names
+}
+
+// historyOrder maps a record's attribute name (either form) to a key that
+// sorts records of both forms in write order; ok is false for other names.
+func historyOrder(name string) (string, bool) {
+	switch {
+	case strings.HasPrefix(name, historyPrefix):
+		return name[len(historyPrefix):], true
+	case strings.HasPrefix(name, compactHistoryPrefix) && len(name) == len(compactHistoryPrefix)+25:
+		rest := name[len(compactHistoryPrefix):]
+		nanos, err1 := strconv.ParseUint(rest[:16], 16, 64)
+		salt, err2 := strconv.ParseUint(rest[16:20], 16, 32)
+		seq, err3 := strconv.ParseUint(rest[20:24], 16, 32)
+		idx, err4 := strconv.ParseUint(rest[24:], 16, 8)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			return "", false
+		}
+		at := time.Unix(0, int64(nanos)).UTC().Format(historyTime)
+		return fmt.Sprintf("%s_%08x%08x_%02d", at, salt, seq, idx), true
+	}
+	return "", false
+}
+
 // addHistory puts the transitions into an item being created.
 func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
-	names := historyNames(writeAt, len(trs))
+	names := compactHistoryNames(writeAt, len(trs))
 	for i, t := range trs {
-		item[names[i]] = transitionAttr(t)
+		item[names[i]] = compactTransitionAttr(t)
 	}
 }
 
-// historySet returns the SET assignments appending trs, and fills the
-// expression names and values.
+// historySet returns the SET assignments appending trs in the compact form,
+// and fills the expression names and values.
 func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
-	attrNames := historyNames(writeAt, len(trs))
+	return historyAssignments(compactHistoryNames(writeAt, len(trs)), trs, compactTransitionAttr, names, vals)
+}
+
+// wireHistorySet is historySet in the wire form, for the claim (every SDK
+// writes that record the same way; docs/protocol.md §5).
+func wireHistorySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
+	return historyAssignments(historyNames(writeAt, len(trs)), trs, transitionAttr, names, vals)
+}
+
+func historyAssignments(attrNames []string, trs []workflow.Transition, encode func(workflow.Transition) *types.AttributeValueMemberM,
+	names map[string]string, vals map[string]types.AttributeValue) string {
 	out := ""
 	for i, t := range trs {
 		n, v := fmt.Sprintf("#hn%02d", i), fmt.Sprintf(":hv%02d", i)
 		names[n] = attrNames[i]
-		vals[v] = transitionAttr(t)
+		vals[v] = encode(t)
 		out += ", " + n + " = " + v
 	}
 	return out
 }
 
+// transitionAttr encodes a record in the wire form.
 func transitionAttr(t workflow.Transition) *types.AttributeValueMemberM {
-	{
-		m := map[string]types.AttributeValue{
-			"from":  str(t.From),
-			"to":    str(t.To),
-			"event": str(t.Event),
-			"at":    timeAttr(t.At),
-		}
-		if t.Attempt != 0 {
-			m["attempt"] = num(int64(t.Attempt))
-		}
-		if t.Processor != "" {
-			m["processor"] = str(t.Processor)
-		}
-		if t.CorrelationID != "" {
-			m["correlation_id"] = str(t.CorrelationID)
-		}
-		if t.Reason != "" {
-			m["reason"] = str(t.Reason)
-		}
-		return &types.AttributeValueMemberM{Value: m}
+	m := map[string]types.AttributeValue{
+		"from":  str(t.From),
+		"to":    str(t.To),
+		"event": str(t.Event),
+		"at":    timeAttr(t.At),
 	}
+	if t.Attempt != 0 {
+		m["attempt"] = num(int64(t.Attempt))
+	}
+	if t.Processor != "" {
+		m["processor"] = str(t.Processor)
+	}
+	if t.CorrelationID != "" {
+		m["correlation_id"] = str(t.CorrelationID)
+	}
+	if t.Reason != "" {
+		m["reason"] = str(t.Reason)
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+// compactTransitionAttr encodes a record in the compact form.
+func compactTransitionAttr(t workflow.Transition) *types.AttributeValueMemberM {
+	m := map[string]types.AttributeValue{"t": str(t.To), "e": str(t.Event), "a": num(t.At.UnixNano())}
+	if t.From != "" {
+		m["f"] = str(t.From)
+	}
+	if t.Attempt != 0 {
+		m["n"] = num(int64(t.Attempt))
+	}
+	if t.Processor != "" {
+		m["p"] = str(t.Processor)
+	}
+	if t.CorrelationID != "" {
+		m["c"] = str(t.CorrelationID)
+	}
+	if t.Reason != "" {
+		m["r"] = str(t.Reason)
+	}
+	return &types.AttributeValueMemberM{Value: m}
 }
 
 func getS(item map[string]types.AttributeValue, k string) string {
@@ -200,31 +279,45 @@ func stringList(ss []string) *types.AttributeValueMemberL {
 }
 
 func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
-	var keys []string
-	for k := range item {
-		if strings.HasPrefix(k, historyPrefix) {
-			keys = append(keys, k)
+	type record struct {
+		order string
+		m     map[string]types.AttributeValue
+		wire  bool
+	}
+	var recs []record
+	for k, v := range item {
+		order, ok := historyOrder(k)
+		m, isMap := v.(*types.AttributeValueMemberM)
+		if ok && isMap {
+			recs = append(recs, record{order, m.Value, strings.HasPrefix(k, historyPrefix)})
 		}
 	}
-	sort.Strings(keys)
-	out := make([]workflow.Transition, 0, len(keys))
-	for _, k := range keys {
-		m, ok := item[k].(*types.AttributeValueMemberM)
-		if !ok {
+	sort.Slice(recs, func(i, j int) bool { return recs[i].order < recs[j].order })
+	out := make([]workflow.Transition, 0, len(recs))
+	for _, r := range recs {
+		if r.wire {
+			out = append(out, workflow.Transition{
+				From: getS(r.m, "from"), To: getS(r.m, "to"), Event: getS(r.m, "event"),
+				Attempt: int(getN(r.m, "attempt")), At: getTime(r.m, "at"), Processor: getS(r.m, "processor"),
+				CorrelationID: getS(r.m, "correlation_id"), Reason: getS(r.m, "reason"),
+			})
 			continue
 		}
 		out = append(out, workflow.Transition{
-			From:          getS(m.Value, "from"),
-			To:            getS(m.Value, "to"),
-			Event:         getS(m.Value, "event"),
-			Attempt:       int(getN(m.Value, "attempt")),
-			At:            getTime(m.Value, "at"),
-			Processor:     getS(m.Value, "processor"),
-			CorrelationID: getS(m.Value, "correlation_id"),
-			Reason:        getS(m.Value, "reason"),
+			From: getS(r.m, "f"), To: getS(r.m, "t"), Event: getS(r.m, "e"),
+			Attempt: int(getN(r.m, "n")), At: unixNanos(getN(r.m, "a")), Processor: getS(r.m, "p"),
+			CorrelationID: getS(r.m, "c"), Reason: getS(r.m, "r"),
 		})
 	}
 	return out
+}
+
+// unixNanos is the UTC time of n nanoseconds since 1970; 0 is the zero time.
+func unixNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 func refAttr(r *protocol.PayloadRef) *types.AttributeValueMemberM {

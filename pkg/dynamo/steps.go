@@ -301,13 +301,20 @@ type StepChange struct {
 	// Release marks a failed step as no longer holding its task open (a
 	// batch worker under continue_on_failure, a compensation given up).
 	Release bool
+	// wireHistory writes the transitions in the wire form of
+	// docs/protocol.md (the claim, which every SDK writes alike).
+	wireHistory bool
 }
 
 func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.UpdateItemInput {
 	var remove []string
 	vals := map[string]types.AttributeValue{":to": str(string(c.To)), ":now": timeAttr(c.At)}
 	names := map[string]string{}
-	set := "SET st = :to, updated_at = :now" + historySet(c.At, c.Transitions, names, vals)
+	appendHistory := historySet
+	if c.wireHistory {
+		appendHistory = wireHistorySet
+	}
+	set := "SET st = :to, updated_at = :now" + appendHistory(c.At, c.Transitions, names, vals)
 	conds := make([]string, 0, len(c.From))
 	for i, f := range c.From {
 		p := fmt.Sprintf(":f%d", i)
