@@ -108,20 +108,21 @@ func readUnitsFor(size int, consistent bool) float64 {
 const compactHistoryName = 20
 
 // historySize is the part of an item's size taken by its transition records
-// (attributes named "h_…").
+// (attributes named "h_…" in the wire form, "h:…" in the compact one).
 func historySize(item map[string]types.AttributeValue) int {
 	n := 0
 	for name, v := range item {
-		if strings.HasPrefix(name, "h_") {
+		if strings.HasPrefix(name, "h_") || strings.HasPrefix(name, "h:") {
 			n += len(name) + valueSize(v)
 		}
 	}
 	return n
 }
 
-// compactSize is what an item would weigh if its transition records had
-// 20-byte names and one-byte keys ("f", "t", "e", "a", …) with the same
-// values: the saving a shorter history encoding would bring.
+// compactSize is what an item would weigh if its wire-form transition
+// records (since the engine writes compact records, only workers' claim
+// records) had 20-byte names and one-byte keys ("f", "t", "e", "a", …) with
+// the same values: the saving a compact claim record would bring.
 func compactSize(item map[string]types.AttributeValue) int {
 	n := ItemSize(item)
 	for name, v := range item {

@@ -215,7 +215,8 @@ func (m *meter) record(op string, writes []*itemWrite, factor float64, failed bo
 }
 
 // indexWriteUnits prices the writes an index takes for one item change
-// (projection ALL: the index item is the whole item): one write when the
+// (the index entry is the item as the index projects it: whole for ALL, the
+// keys and the listed attributes for INCLUDE): one write when the
 // item enters, leaves or changes within the index, two when its index key
 // changes (delete the old entry, put the new one), none when it is not in
 // the index before or after or did not change. It also returns the same
@@ -223,6 +224,7 @@ func (m *meter) record(op string, writes []*itemWrite, factor float64, failed bo
 // written.
 func indexWriteUnits(g resources.GSISpec, before, after map[string]types.AttributeValue) (units, compact, entries float64) {
 	inB, inA := inIndex(g, before), inIndex(g, after)
+	before, after = projected(g, before), projected(g, after)
 	switch {
 	case !inB && !inA:
 		return 0, 0, 0
@@ -236,6 +238,21 @@ func indexWriteUnits(g resources.GSISpec, before, after map[string]types.Attribu
 		return 0, 0, 0
 	}
 	return writeUnitsFor(max(ItemSize(before), ItemSize(after))), writeUnitsFor(max(compactSize(before), compactSize(after))), 1
+}
+
+// projected is the index entry of item: the whole item for ALL, else the
+// table and index keys and (INCLUDE) the listed attributes.
+func projected(g resources.GSISpec, item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if item == nil || g.Projection == "" || g.Projection == string(types.ProjectionTypeAll) {
+		return item
+	}
+	out := map[string]types.AttributeValue{}
+	for _, k := range append([]string{resources.AttrPK, resources.AttrSK, g.PartitionKey, g.SortKey}, g.NonKeyAttributes...) {
+		if v, ok := item[k]; ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func inIndex(g resources.GSISpec, item map[string]types.AttributeValue) bool {

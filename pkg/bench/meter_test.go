@@ -53,15 +53,19 @@ func TestMeterPricesWritesFromItemSizes(t *testing.T) {
 	want := map[string]float64{}
 	wantIndex := map[string]float64{}
 
-	// A new 1,500-byte item: 2 units; in the sweep index too: 2 more.
-	put(item("S#a", 1500, "sweep_shard", "SW#0", "sweep_at", "2026-01-01"))
+	// A new 1,500-byte item: 2 units. It enters both indexes: gsi1
+	// projects ALL (the entry is the whole item: 2 units), sweep projects
+	// the keys and a few attributes (a small entry: 1 unit).
+	put(item("S#a", 1500, "sweep_shard", "SW#0", "sweep_at", "2026-01-01", "gsi1pk", "NS#x", "gsi1sk", "2026"))
 	want["step"] += 2
-	wantIndex[resources.IndexSweep] += 2
+	wantIndex[resources.IndexByNamespace] += 2
+	wantIndex[resources.IndexSweep]++
 	// Replacing it with a 500-byte item costs the larger, the old 1,500
-	// bytes; leaving the index costs a delete of the old entry.
+	// bytes; leaving each index costs a delete of its old entry.
 	put(item("S#a", 500))
 	want["step"] += 2
-	wantIndex[resources.IndexSweep] += 2
+	wantIndex[resources.IndexByNamespace] += 2
+	wantIndex[resources.IndexSweep]++
 	// An update growing a 900-byte item to 1,100 bytes: 2 units.
 	put(item("S#b", 900))
 	want["step"]++

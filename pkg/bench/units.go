@@ -105,7 +105,7 @@ func clone[V any](m map[string]V) map[string]V {
 // printUnits writes the measured units.
 func printUnits(w io.Writer, label string, u Units) {
 	fmt.Fprintf(w, "DynamoDB request units per step, measured from item sizes (%s, %d steps):\n", label, u.Steps)
-	fmt.Fprintf(w, "  write %.2f (table %.2f + indexes %.2f), read %.2f; with a compact history encoding: write %.2f\n",
+	fmt.Fprintf(w, "  write %.2f (table %.2f + indexes %.2f), read %.2f; with compact claim records too: write %.2f\n",
 		u.WritePerStep, u.TableWritePerStep, u.IndexWritePerStep, u.ReadPerStep, u.CompactWritePerStep)
 	line := func(name string, m map[string]float64) {
 		fmt.Fprintf(w, "  %-22s", name)
