@@ -29,7 +29,24 @@ const (
 	FaultHandlerTimeout FaultKind = "handler_timeout"
 	// FaultPermanent: a handler failed permanently; its task must end in error.
 	FaultPermanent FaultKind = "permanent_failure"
+
+	// The process died just before or just after a DynamoDB write, an SQS
+	// send or an SQS delete (see crashes). "After" means the call committed.
+	FaultCrashBeforeDynamoDBWrite FaultKind = "crash_before_dynamodb_write"
+	FaultCrashAfterDynamoDBWrite  FaultKind = "crash_after_dynamodb_write"
+	FaultCrashBeforeSQSSend       FaultKind = "crash_before_sqs_send"
+	FaultCrashAfterSQSSend        FaultKind = "crash_after_sqs_send"
+	FaultCrashBeforeSQSDelete     FaultKind = "crash_before_sqs_delete"
+	FaultCrashAfterSQSDelete      FaultKind = "crash_after_sqs_delete"
+
+	// FaultEmulatorRestart: the emulator process was stopped and a new one
+	// started on the same data directory and port.
+	FaultEmulatorRestart FaultKind = "emulator_restart"
 )
+
+// Delayed and reordered messages are counted per message kind, as
+// "delay_<kind>" and "reorder_<kind>" with kind step, result or
+// orchestration (see delivery).
 
 // faultLog counts injected faults by kind. It is safe for concurrent use.
 type faultLog struct {
@@ -81,4 +98,11 @@ func (l *lockedRand) chance(p float64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.r.Float64() < p
+}
+
+// intN returns a number in [0, n).
+func (l *lockedRand) intN(n int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.IntN(n)
 }

@@ -3,6 +3,7 @@ package chaos
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -72,7 +73,7 @@ func checkTrail(task, entity string, h []workflow.Transition, stored string, nex
 func checkTask(j *job, t *workflow.Task, steps []*workflow.Step) []Violation {
 	var out []Violation
 	if !t.State.Terminal() {
-		out = append(out, Violation{"settled", t.UUID, "task", fmt.Sprintf("%s/%s still %s", j.Namespace, j.Name, t.State)})
+		out = append(out, Violation{"settled", t.UUID, "task", fmt.Sprintf("%s/%s still %s; steps: %s", j.Namespace, j.Name, t.State, stepStates(steps))})
 	} else if t.State != j.Want {
 		out = append(out, Violation{"outcome", t.UUID, "task", fmt.Sprintf("%s/%s %s ended %s, want %s", j.Namespace, j.Name, j.contextJSON(), t.State, j.Want)})
 	}
@@ -111,4 +112,14 @@ func checkLedger(l *ledger) []Violation {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].String() < out[b].String() })
 	return out
+}
+
+// stepStates summarizes the steps of an unsettled task: name, state and
+// attempts of each.
+func stepStates(steps []*workflow.Step) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		parts[i] = fmt.Sprintf("%s=%s(%d/%d)", s.Name, s.State, s.Attempts, s.MaxAttempts)
+	}
+	return strings.Join(parts, " ")
 }

@@ -74,3 +74,26 @@ func TestCheckLedgerFindsDuplicateEffects(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+func TestCheckDLQ(t *testing.T) {
+	t.Parallel()
+	clean := dlqState{Left: map[string]int{"p-results-dlq": 0}, Entries: map[string][]string{"t1": {"e1"}}, Listed: map[string]bool{"e1": true}}
+	if got := checkDLQ(clean); len(got) != 0 {
+		t.Fatalf("clean state: %v", got)
+	}
+	broken := dlqState{Left: map[string]int{"p-results-dlq": 2, "p-steps-a-dlq": 0},
+		Entries: map[string][]string{"t1": {"e1", "e2"}}, Listed: map[string]bool{"e1": true}}
+	got := checkDLQ(broken)
+	if len(got) != 2 || got[0].Invariant != "dlq_entry" || got[1].Invariant != "dlq_entry" {
+		t.Fatalf("got %v, want a left message and an unlisted entry", got)
+	}
+}
+
+func TestParkInDLQ(t *testing.T) {
+	t.Parallel()
+	vs := []Violation{{Invariant: "settled", Task: "t1"}, {Invariant: "settled", Task: "t2"}, {Invariant: "outcome", Task: "t1"}}
+	kept, parked := parkInDLQ(vs, dlqState{Entries: map[string][]string{"t1": {"e1"}}})
+	if len(parked) != 1 || parked[0].Task != "t1" || len(kept) != 2 || kept[0].Task != "t2" || kept[1].Invariant != "outcome" {
+		t.Fatalf("kept %v, parked %v", kept, parked)
+	}
+}

@@ -8,6 +8,8 @@ package localrun
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -111,7 +114,12 @@ func (s *SQSSource) poll(ctx context.Context) {
 	}
 }
 
+// invoke runs one invocation. Like Lambda, it gives the handler a context
+// carrying a lambdacontext.LambdaContext with a fresh AwsRequestID; the
+// batch's delete runs under the same context, so a fault injector can tell
+// every AWS call of one invocation (pkg/chaos kills invocations this way).
 func (s *SQSSource) invoke(ctx context.Context, msgs []types.Message) {
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID()})
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
 		ev.Records[i] = toRecord(m, s.QueueARN)
@@ -157,6 +165,13 @@ func (s *SQSSource) invoke(ctx context.Context, msgs []types.Message) {
 	for _, f := range res.Failed {
 		s.logger().Warn("delete failed for a message", "queue", s.QueueURL, "code", aws.ToString(f.Code), "message", aws.ToString(f.Message))
 	}
+}
+
+// requestID returns a random request ID for one invocation.
+func requestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 func toRecord(m types.Message, arn string) events.SQSMessage {
