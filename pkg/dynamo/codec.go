@@ -26,6 +26,7 @@ const (
 	aDone             = "done"
 	aRemaining        = "remaining"
 	aCreatedByAttempt = "created_by_attempt"
+	aDepsRef          = "deps_ref"
 	aResult           = "result"
 	aResultRef        = "result_ref"
 	aError            = "error"
@@ -452,7 +453,11 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	if s.TimeoutSecs > 0 {
 		item["timeout_s"] = num(int64(s.TimeoutSecs))
 	}
-	item["deps"] = stringList(s.Dependencies)
+	if s.DependenciesRef != nil {
+		item[aDepsRef] = refAttr(s.DependenciesRef)
+	} else {
+		item["deps"] = stringList(s.Dependencies)
+	}
 	if len(s.Satisfied) > 0 {
 		item[aDone] = &types.AttributeValueMemberSS{Value: s.Satisfied}
 	}
@@ -491,6 +496,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		Retryable:          getBool(item, "retryable"),
 		TimeoutSecs:        int(getN(item, "timeout_s")),
 		Dependencies:       getStrings(item, "deps"),
+		DependenciesRef:    getRef(item, aDepsRef),
 		Satisfied:          getStrings(item, aDone),
 		CountsDependencies: item[aRemaining] != nil,
 		Remaining:          int(getN(item, aRemaining)),

@@ -53,6 +53,9 @@ func (s *Store) PutStepsGuarded(ctx context.Context, taskUUID string, steps []*w
 	if guard != nil {
 		per-- // one item of each transaction is the guard's condition check
 	}
+	if err := s.storeLongDependencies(ctx, taskUUID, steps); err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(steps); start += per {
 		chunk := steps[start:min(start+per, len(steps))]
 		wg.Add(1)
@@ -70,6 +73,51 @@ func (s *Store) PutStepsGuarded(ctx context.Context, taskUUID string, steps []*w
 	}
 	wg.Wait()
 	return created, firstErr
+}
+
+// MaxInlineCountedDependencies is the longest dependency list a step that
+// counts its dependencies keeps on its own item; a longer one (a convergence
+// after a large batch) is stored out of line, because every completed
+// parent updates that item and DynamoDB bills each update by the item's
+// whole size.
+const MaxInlineCountedDependencies = 32
+
+// storeLongDependencies moves the long dependency lists of counting steps
+// out of line (idempotently: the payload id is the step's) and points the
+// steps at them; the in-memory Dependencies stay as they are.
+func (s *Store) storeLongDependencies(ctx context.Context, taskUUID string, steps []*workflow.Step) error {
+	for _, st := range steps {
+		if !st.CountsDependencies || len(st.Dependencies) <= MaxInlineCountedDependencies || st.DependenciesRef != nil {
+			continue
+		}
+		body, err := json.Marshal(st.Dependencies)
+		if err != nil {
+			return fmt.Errorf("store dependencies of %s: %w", st.Name, err)
+		}
+		ref, err := s.SavePayload(ctx, taskUUID, st.Name+"#deps", body)
+		if err != nil {
+			return fmt.Errorf("store dependencies of %s: %w", st.Name, err)
+		}
+		st.DependenciesRef = ref
+	}
+	return nil
+}
+
+// resolveDependencies reads the dependency lists stored out of line.
+func (s *Store) resolveDependencies(ctx context.Context, steps ...*workflow.Step) error {
+	for _, st := range steps {
+		if st == nil || st.DependenciesRef == nil || len(st.Dependencies) > 0 {
+			continue
+		}
+		body, err := s.LoadPayload(ctx, st.DependenciesRef)
+		if err != nil {
+			return fmt.Errorf("dependencies of %s: %w", st.Name, err)
+		}
+		if err := json.Unmarshal(body, &st.Dependencies); err != nil {
+			return fmt.Errorf("dependencies of %s: %w", st.Name, err)
+		}
+	}
+	return nil
 }
 
 // putStepsConcurrency bounds the transactions PutSteps runs at once.
@@ -178,6 +226,16 @@ func (s *Store) DeleteUnstarted(ctx context.Context, taskUUID, creator string, a
 
 // GetStep reads one step (strongly consistent); workflow.ErrNotFound when missing.
 func (s *Store) GetStep(ctx context.Context, taskUUID, name string) (*workflow.Step, error) {
+	st, err := s.getStepItem(ctx, taskUUID, name)
+	if err != nil {
+		return nil, err
+	}
+	return st, s.resolveDependencies(ctx, st)
+}
+
+// getStepItem reads one step item without resolving an out-of-line
+// dependency list.
+func (s *Store) getStepItem(ctx context.Context, taskUUID, name string) (*workflow.Step, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, mapErr("get step", err)
@@ -206,6 +264,9 @@ func (s *Store) GetSteps(ctx context.Context, taskUUID string, names []string) (
 			for _, it := range res.Responses[s.table] {
 				st, err := decodeStep(it)
 				if err != nil {
+					return nil, err
+				}
+				if err := s.resolveDependencies(ctx, st); err != nil {
 					return nil, err
 				}
 				out[st.Name] = st
@@ -258,7 +319,7 @@ func (s *Store) ListSteps(ctx context.Context, taskUUID string) ([]*workflow.Ste
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 	sort.Slice(steps, func(i, j int) bool { return steps[i].Name < steps[j].Name })
-	return steps, nil
+	return steps, s.resolveDependencies(ctx, steps...)
 }
 
 // SatisfyDependency records that parent has completed on child's item (a set
@@ -408,7 +469,11 @@ func (s *Store) TransitionStep(ctx context.Context, taskUUID, name string, c Ste
 	if err != nil {
 		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(fmt.Sprintf("step %s %v->%s", name, c.From, c.To), err))
 	}
-	return decodeStep(out.Attributes)
+	st, err := decodeStep(out.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	return st, s.resolveDependencies(ctx, st)
 }
 
 // explainStepFailure turns a conflict on a missing step into ErrNotFound.
@@ -606,5 +671,11 @@ func (s *Store) SatisfyCounted(ctx context.Context, taskUUID, child, parent stri
 			return nil, mapErr("satisfy "+child, err)
 		}
 	}
-	return s.GetStep(ctx, taskUUID, child)
+	// Read the counter; the dependency list (maybe thousands of names,
+	// stored out of line) only once the step is ready.
+	st, err := s.getStepItem(ctx, taskUUID, child)
+	if err != nil || !st.DependenciesMet() {
+		return st, err
+	}
+	return st, s.resolveDependencies(ctx, st)
 }

@@ -1237,3 +1237,50 @@ func TestLatestTemplateVersionWithoutPointer(t *testing.T) {
 	_, err = s.LatestTemplateVersion(t.Context(), "ns", "missing")
 	require.ErrorIs(t, err, workflow.ErrNotFound)
 }
+
+// TestLongCountedDependenciesStoredOutOfLine creates a convergence after
+// 100 batch workers: its dependency list lives out of line, so the item
+// each completion decrements stays small, and reads still see every name.
+func TestLongCountedDependenciesStoredOutOfLine(t *testing.T) {
+	t.Parallel()
+	f := localtest.New(t)
+	s := dynamo.New(f.Env.DynamoDB, f.Names.StateTable())
+	ctx := t.Context()
+	task := newTask("ns", time.Now().UTC())
+	require.NoError(t, s.CreateTask(ctx, task, nil))
+	var deps []string
+	for i := range 100 {
+		deps = append(deps, fmt.Sprintf("process_batch_%03d", i))
+	}
+	conv := &workflow.Step{UUID: uuid.NewString(), Name: "aggregate", TemplateStep: "aggregate", Handler: "agg",
+		Type: "deferred_convergence", State: statemachine.StepPending, MaxAttempts: 1, Dependencies: deps,
+		CountsDependencies: true, CreatedAt: time.Now().UTC()}
+	_, err := s.PutSteps(ctx, task.UUID, []*workflow.Step{conv})
+	require.NoError(t, err)
+
+	raw, err := f.Env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.Names.StateTable()),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "T#" + task.UUID}, "sk": &types.AttributeValueMemberS{Value: "S#aggregate"}}})
+	require.NoError(t, err)
+	require.NotContains(t, raw.Item, "deps", "the list is not on the item")
+	require.Contains(t, raw.Item, "deps_ref")
+
+	got, err := s.GetStep(ctx, task.UUID, "aggregate")
+	require.NoError(t, err)
+	require.Equal(t, deps, got.Dependencies)
+	listed, err := s.ListSteps(ctx, task.UUID)
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	require.Equal(t, deps, listed[0].Dependencies)
+
+	for i, d := range deps {
+		st, err := s.SatisfyCounted(ctx, task.UUID, "aggregate", d)
+		require.NoError(t, err)
+		if i < len(deps)-1 {
+			require.False(t, st.DependenciesMet())
+			require.Empty(t, st.Dependencies, "a step that is not ready is read without its list")
+			continue
+		}
+		require.True(t, st.DependenciesMet())
+		require.Equal(t, deps, st.Dependencies, "the ready step comes with its list")
+	}
+}

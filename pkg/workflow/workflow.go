@@ -90,22 +90,27 @@ type Step struct {
 	// wait for thousands of batch workers): Remaining is how many are left.
 	CountsDependencies bool
 	Remaining          int
-	CreatedBy          string // decision or batchable step that created it, "" at task start
-	CreatedByAttempt   int    // the attempt of CreatedBy whose outcome created it
-	Inputs             json.RawMessage
-	Result             json.RawMessage
-	ResultRef          *protocol.PayloadRef
-	Error              *protocol.StepError
-	Checkpoint         json.RawMessage
-	WorkerID           string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time // last change of the step (any transition)
-	EnqueuedAt         *time.Time
-	ClaimedAt          *time.Time
-	LastFailure        *time.Time
-	NextRetryAt        *time.Time
-	CompletedAt        *time.Time
-	History            []Transition
+	// DependenciesRef, when set, is where a long dependency list is stored
+	// out of line (a convergence after thousands of batch workers), so the
+	// step item that each completion decrements stays small. Reads resolve
+	// it into Dependencies.
+	DependenciesRef  *protocol.PayloadRef
+	CreatedBy        string // decision or batchable step that created it, "" at task start
+	CreatedByAttempt int    // the attempt of CreatedBy whose outcome created it
+	Inputs           json.RawMessage
+	Result           json.RawMessage
+	ResultRef        *protocol.PayloadRef
+	Error            *protocol.StepError
+	Checkpoint       json.RawMessage
+	WorkerID         string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time // last change of the step (any transition)
+	EnqueuedAt       *time.Time
+	ClaimedAt        *time.Time
+	LastFailure      *time.Time
+	NextRetryAt      *time.Time
+	CompletedAt      *time.Time
+	History          []Transition
 }
 
 // DependenciesMet reports whether every dependency has completed.
