@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/statemachine"
@@ -208,9 +210,11 @@ func (e *Engine) drainDeadLetters(ctx context.Context) (int, error) {
 	for _, q := range queues {
 		dlq := resources.DLQName(q)
 		reason := dynamo.DLQReasonSQSRedrive
-		if q != e.cfg.Names.OrchestrationQueue() && q != e.cfg.Names.ResultsQueue() {
+		engineQueue := q == e.cfg.Names.OrchestrationQueue() || q == e.cfg.Names.ResultsQueue()
+		if !engineQueue {
 			reason = dynamo.DLQReasonWorker
 		}
+		var tasks []string
 		n, err := e.cfg.DeadLetters.Drain(ctx, dlq, 100, func(body []byte) error {
 			var ids struct {
 				TaskUUID string `json:"task_uuid"`
@@ -221,15 +225,33 @@ func (e *Engine) drainDeadLetters(ctx context.Context) (int, error) {
 				msg = msg[:maxDLQMessage]
 			}
 			now := e.now()
+			if engineQueue && uuid.Validate(ids.TaskUUID) == nil && !slices.Contains(tasks, ids.TaskUUID) {
+				tasks = append(tasks, ids.TaskUUID)
+			}
 			return e.store.PutDLQEntry(ctx, &dynamo.DLQEntry{UUID: e.cfg.NewID(), TaskUUID: ids.TaskUUID, Reason: reason,
 				ResolutionStatus: dynamo.DLQPending, Source: dlq, Message: msg, CreatedAt: now, UpdatedAt: now})
 		})
 		total += n
+		e.redriveAfterDeadLetter(ctx, tasks)
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// redriveAfterDeadLetter re-examines the tasks whose result or orchestration
+// message was dead-lettered. The message's state change may have been
+// written before its invocations kept failing (a step completed, its
+// dependents never enqueued); re-driving enqueues what is ready and
+// finishes a task that is done, instead of leaving it to the staleness
+// sweep. It is idempotent; a failure is logged and left to the DLQ entry.
+func (e *Engine) redriveAfterDeadLetter(ctx context.Context, tasks []string) {
+	for _, id := range tasks {
+		if err := e.RedriveTask(ctx, id); err != nil && !errors.Is(err, workflow.ErrNotFound) {
+			e.log.WarnContext(ctx, "re-drive after a dead-lettered message failed", "task_uuid", id, "error", err)
+		}
+	}
 }
 
 // DLQUpdate changes an entry's resolution.

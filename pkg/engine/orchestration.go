@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
@@ -86,10 +87,19 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 		return err
 	}
 	now := e.now()
+	byName := make(map[string]*workflow.Step, len(steps))
+	for _, s := range steps {
+		byName[s.Name] = s
+	}
 	var ready []*workflow.Step
 	for _, s := range steps {
 		if !run.acceptingStep(s) {
 			continue
+		}
+		if s.State == statemachine.StepPending && !s.DependenciesMet() {
+			if s, err = e.catchUpDependencies(ctx, run, s, byName); err != nil {
+				return err
+			}
 		}
 		switch {
 		case s.State == statemachine.StepPending && s.DependenciesMet():
@@ -102,6 +112,37 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 		return err
 	}
 	return e.finalizeIfDone(ctx, taskUUID)
+}
+
+// catchUpDependencies records on a pending step the completions of its
+// dependencies that it missed (a completion whose follow-up was lost, e.g. a
+// result message dead-lettered after the completion was written) and
+// returns the step as it now is. Recording is idempotent (a set add, or a
+// marker per parent for counting steps).
+func (e *Engine) catchUpDependencies(ctx context.Context, run *taskRun, s *workflow.Step, byName map[string]*workflow.Step) (*workflow.Step, error) {
+	if s.CountsDependencies {
+		done := 0
+		for _, dep := range s.Dependencies {
+			if p := byName[dep]; p != nil && p.State.SatisfiesDependency() {
+				done++
+			}
+		}
+		if done <= len(s.Dependencies)-s.Remaining {
+			return s, nil // the counter already holds every completed parent
+		}
+	}
+	for _, dep := range s.Dependencies {
+		p := byName[dep]
+		if p == nil || !p.State.SatisfiesDependency() || (!s.CountsDependencies && slices.Contains(s.Satisfied, dep)) {
+			continue
+		}
+		updated, err := e.satisfy(ctx, run, s.Name, dep)
+		if err != nil {
+			return s, err
+		}
+		s = updated
+	}
+	return s, nil
 }
 
 // SweepReport counts what one sweep did.

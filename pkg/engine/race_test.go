@@ -16,6 +16,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 )
 
@@ -304,5 +305,56 @@ steps:
 	entries, _ := b.store.DLQEntriesForTask(ctx, task.UUID)
 	if got.State != "error" || len(entries) != 1 || entries[0].Reason != "staleness_timeout" {
 		t.Fatalf("task %s, dlq %+v", got.State, entries)
+	}
+}
+
+// TestDeadLetteredResultRedrivesTask applies a step's completion but loses
+// the follow-up (its result message dead-lettered after the write): the
+// sweep that turns the message into a DLQ entry also re-drives the task, so
+// the dependent step is enqueued instead of waiting for the staleness sweep.
+func TestDeadLetteredResultRedrivesTask(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: dead_ns
+name: dead
+version: "1.0.0"
+steps:
+  - {name: a, handler: ok}
+  - {name: b, handler: ok, dependencies: [a]}
+`)
+	b := newBareWith(t, tp, func(c *engine.Config) { c.DeadLetters = c.Queue.(engine.DeadLetters) })
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "dead_ns", Name: "dead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := b.drain(t, b.f.Names.StepQueue("dead_ns"))
+	if len(msgs) != 1 || msgs[0].StepName != "a" {
+		t.Fatalf("want a enqueued, got %+v", msgs)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	// The completion is written; the invocation then dies every time, and
+	// SQS moves the result message to the dead-letter queue.
+	if _, err := b.store.TransitionStep(ctx, task.UUID, "a", dynamo.StepChange{From: []statemachine.StepState{statemachine.StepInProgress},
+		Attempts: 1, To: statemachine.StepComplete, At: b.clock(), Result: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(success(msgs[0], `{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlq := b.f.QueueURL(b.f.Names.ResultsQueue() + "-dlq")
+	if _, err := b.f.Env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlq), MessageBody: aws.String(string(body))}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.eng.Sweep(ctx)
+	if err != nil || rep.DeadLetters != 1 {
+		t.Fatalf("sweep: %+v %v", rep, err)
+	}
+	msgs = b.drain(t, b.f.Names.StepQueue("dead_ns"))
+	if len(msgs) != 1 || msgs[0].StepName != "b" {
+		t.Fatalf("after the sweep want b enqueued, got %+v", msgs)
 	}
 }
