@@ -116,47 +116,6 @@ func (c *counter) snapshot() map[string]int {
 	return out
 }
 
-// waiter turns engine notifications into per-task completion channels.
-type waiter struct {
-	mu sync.Mutex
-	ch map[string]chan string
-}
-
-func (w *waiter) get(task string) chan string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	c, ok := w.ch[task]
-	if !ok {
-		c = make(chan string, 1)
-		w.ch[task] = c
-	}
-	return c
-}
-
-func (w *waiter) notify(ev engine.Event) {
-	if ev.StepName != "" {
-		return
-	}
-	switch ev.State {
-	case "complete", "error", "cancelled":
-		select {
-		case w.get(ev.TaskUUID) <- ev.State:
-		default:
-		}
-	}
-}
-
-func (w *waiter) wait(ctx context.Context, task string) (string, error) {
-	c := w.get(task)
-	defer func() { w.mu.Lock(); delete(w.ch, task); w.mu.Unlock() }()
-	select {
-	case st := <-c:
-		return st, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
 // Run starts a local stack with no-op handlers and measures it.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Warmup == 0 {
@@ -213,8 +172,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			reg.RegisterFunc(s.Handler, noop)
 		}
 	}
-	w := &waiter{ch: map[string]chan string{}}
-	notify := func(ev engine.Event) { tr.notify(ev); w.notify(ev) }
+	w := engine.NewTaskWaiter()
+	notify := func(ev engine.Event) { tr.notify(ev); w.Notify(ev) }
 	st, err := devstack.Start(ctx, devstack.Options{Env: env, Prefix: names.Prefix, Templates: tpls, Registry: reg, EngineConfig: engine.Config{MaxBatchWorkers: 20000},
 		APIAddr: "127.0.0.1:0", Notify: notify, WorkerConcurrency: 64, Pollers: 4,
 		DynamoDB: awsconn.DynamoDB(cfg, opts), SQS: awsconn.SQS(cfg, opts),
@@ -233,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return 0, err
 		}
 		tr.submitted(t.TaskUUID, start)
-		state, err := w.wait(ctx, t.TaskUUID)
+		state, err := w.Wait(ctx, t.TaskUUID)
 		if err != nil {
 			return 0, err
 		}

@@ -68,9 +68,9 @@ const taskTimeout = time.Minute
 // in Report.Failures.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o = withDefaults(o)
-	w := newWaiter()
+	w := engine.NewTaskWaiter()
 	st, err := devstack.Start(ctx, devstack.Options{Env: o.Env, Prefix: o.Prefix, Templates: o.Templates,
-		Registry: registry(), APIAddr: "127.0.0.1:0", Notify: w.notify, Logger: o.Logger})
+		Registry: registry(), APIAddr: "127.0.0.1:0", Notify: w.Notify, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("start stack: %w", err)
 	}
@@ -165,7 +165,7 @@ func registry() *worker.Registry {
 // runTask creates one linear or diamond task over the API and waits for it
 // to complete; it returns the submit-to-complete latency. seq makes the
 // context unique (identical requests are deduplicated).
-func runTask(ctx context.Context, api *client.Client, w *waiter, r *rand.Rand, seq int64) (time.Duration, error) {
+func runTask(ctx context.Context, api *client.Client, w *engine.TaskWaiter, r *rand.Rand, seq int64) (time.Duration, error) {
 	req := engine.TaskRequest{Namespace: "acceptance_linear", Name: "mathematical_sequence"}
 	if r.IntN(2) == 0 {
 		req = engine.TaskRequest{Namespace: "acceptance_diamond", Name: "diamond_pattern"}
@@ -176,7 +176,12 @@ func runTask(ctx context.Context, api *client.Client, w *waiter, r *rand.Rand, s
 	if err != nil {
 		return 0, fmt.Errorf("create task: %w", err)
 	}
-	state, err := w.wait(ctx, t.TaskUUID)
+	waitCtx, cancel := context.WithTimeout(ctx, taskTimeout)
+	defer cancel()
+	state, err := w.Wait(waitCtx, t.TaskUUID)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return 0, fmt.Errorf("task %s did not finish within %s", t.TaskUUID, taskTimeout)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -219,55 +224,6 @@ func (l *latencies) take() Sample {
 	s := Sample{Tasks: len(d), Errors: errs}
 	percentiles(&s, d)
 	return s
-}
-
-// waiter hands each task's terminal state to the submitter waiting for it.
-type waiter struct {
-	mu sync.Mutex
-	ch map[string]chan string
-}
-
-func newWaiter() *waiter { return &waiter{ch: map[string]chan string{}} }
-
-func (w *waiter) get(task string) chan string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	c, ok := w.ch[task]
-	if !ok {
-		c = make(chan string, 1)
-		w.ch[task] = c
-	}
-	return c
-}
-
-func (w *waiter) notify(ev engine.Event) {
-	if ev.StepName != "" || !statemachine.TaskState(ev.State).Terminal() {
-		return
-	}
-	select {
-	case w.get(ev.TaskUUID) <- ev.State:
-	default:
-	}
-}
-
-// wait returns the task's terminal state and forgets the task.
-func (w *waiter) wait(ctx context.Context, task string) (string, error) {
-	c := w.get(task)
-	defer func() {
-		w.mu.Lock()
-		delete(w.ch, task)
-		w.mu.Unlock()
-	}()
-	t := time.NewTimer(taskTimeout)
-	defer t.Stop()
-	select {
-	case s := <-c:
-		return s, nil
-	case <-t.C:
-		return "", errors.New("task " + task + " did not finish within " + taskTimeout.String())
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }
 
 // Print writes the samples as a table and the verdict.
