@@ -61,10 +61,10 @@ func TestTelemetry(t *testing.T) {
 	t.Run("metrics", func(t *testing.T) {
 		m := scrape(t, st.APIURL+"/metrics")
 		for name, want := range map[string]float64{
-			"tasker_tasks_requests_total":                1,
-			"tasker_tasks_completions_total":             1,
-			"tasker_tasks_active":                        0,
-			`tasker_steps_enqueued_total{retry="false"}`: 6,
+			`tasker_tasks_requests_total{namespace="fulfillment"}`:                                           1,
+			`tasker_tasks_completions_total{namespace="fulfillment"}`:                                        1,
+			`tasker_tasks_active{namespace="fulfillment"}`:                                                   0,
+			`tasker_steps_enqueued_total{namespace="fulfillment",retry="false"}`:                             6,
 			`tasker_steps_claimed_total{handler="validate_order",namespace="fulfillment"}`:                   1,
 			`tasker_steps_successes_total{handler="ship_order",namespace="fulfillment"}`:                     1,
 			`tasker_steps_executions_total{handler="process_payment",namespace="fulfillment"}`:               1,

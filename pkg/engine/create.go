@@ -160,7 +160,7 @@ func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Tas
 		return nil, err
 	}
 	e.contexts.put(t.UUID, taskCtx)
-	e.notify(Event{TaskUUID: t.UUID, State: string(t.State), At: now})
+	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(t.State), At: now})
 	started, err := e.startTask(ctx, t, tpl, steps)
 	if err != nil {
 		e.log.WarnContext(ctx, "task created but not started; the sweeper will start it",

@@ -38,11 +38,12 @@ type Queue interface {
 // progress displays and completion notifications. Publishing is best effort
 // and never blocks the engine.
 type Event struct {
-	TaskUUID string
-	StepName string // "" for task events
-	State    string
-	Attempt  int
-	At       time.Time
+	TaskUUID  string
+	Namespace string // the task's namespace
+	StepName  string // "" for task events
+	State     string
+	Attempt   int
+	At        time.Time
 }
 
 // Config wires an engine.

@@ -97,7 +97,7 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 			return err
 		}
 		msgs = append(msgs, m)
-		e.notify(Event{TaskUUID: run.task.UUID, StepName: s.Name, State: string(statemachine.StepEnqueued), Attempt: s.Attempts + 1, At: now})
+		e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: s.Name, State: string(statemachine.StepEnqueued), Attempt: s.Attempts + 1, At: now})
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -154,7 +154,7 @@ func (e *Engine) moveTask(ctx context.Context, t *workflow.Task, reason string, 
 	if err != nil {
 		return nil, err
 	}
-	e.notify(Event{TaskUUID: t.UUID, State: string(to), At: now})
+	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(to), At: now})
 	return updated, nil
 }
 

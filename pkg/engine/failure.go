@@ -73,7 +73,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 			}
 			return err
 		}
-		e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepError), Attempt: attempt, At: now})
+		e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: step.Name, State: string(statemachine.StepError), Attempt: attempt, At: now})
 		return e.afterFinalFailure(ctx, run, step, strategy, fail.Compensate)
 	}
 	policy := ts.Retry
@@ -101,7 +101,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		}
 		return err
 	}
-	e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepWaitingForRetry), Attempt: attempt, At: now})
+	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: step.Name, State: string(statemachine.StepWaitingForRetry), Attempt: attempt, At: now})
 	return e.sendRetry(ctx, run, updated)
 }
 

@@ -75,7 +75,7 @@ func (e *Engine) moveStep(ctx context.Context, run *taskRun, s *workflow.Step, t
 		return nil
 	}
 	if err == nil {
-		e.notify(Event{TaskUUID: run.task.UUID, StepName: s.Name, State: string(to), Attempt: s.Attempts, At: now})
+		e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: s.Name, State: string(to), Attempt: s.Attempts, At: now})
 	}
 	return err
 }
@@ -202,7 +202,7 @@ func (e *Engine) ApplyStepAction(ctx context.Context, taskUUID, stepUUID string,
 	if _, err := e.store.TransitionStep(ctx, taskUUID, step.Name, change); err != nil {
 		return nil, err
 	}
-	e.notify(Event{TaskUUID: taskUUID, StepName: step.Name, State: string(to), Attempt: step.Attempts, At: change.At})
+	e.notify(Event{TaskUUID: taskUUID, Namespace: run.task.Namespace, StepName: step.Name, State: string(to), Attempt: step.Attempts, At: change.At})
 	if err := e.reopen(ctx, run, a); err != nil {
 		return nil, err
 	}

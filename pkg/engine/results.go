@@ -131,7 +131,7 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		case err != nil:
 			return err
 		}
-		e.notify(Event{TaskUUID: run.task.UUID, StepName: step.Name, State: string(statemachine.StepComplete), Attempt: msg.Attempt, At: now})
+		e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: step.Name, State: string(statemachine.StepComplete), Attempt: msg.Attempt, At: now})
 	} else if step.State != statemachine.StepComplete {
 		e.log.InfoContext(ctx, "result for a step no longer in progress dropped", "task_uuid", run.task.UUID,
 			"step", step.Name, "state", step.State)
@@ -354,7 +354,7 @@ func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, pare
 	if err != nil {
 		return nil, true, err
 	}
-	e.notify(Event{TaskUUID: run.task.UUID, StepName: child, State: string(statemachine.StepEnqueued), Attempt: 1, At: now})
+	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: child, State: string(statemachine.StepEnqueued), Attempt: 1, At: now})
 	return &m, true, nil
 }
 

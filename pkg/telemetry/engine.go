@@ -31,31 +31,27 @@ func (t *Telemetry) EngineNotify(next func(engine.Event)) func(engine.Event) {
 	}
 }
 
-var (
-	attrRetryTrue  = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("retry", true)))
-	attrRetryFalse = metric.WithAttributeSet(attribute.NewSet(attribute.Bool("retry", false)))
-)
-
 func (t *Telemetry) engineEvent(ev engine.Event) {
 	ctx := context.Background()
 	m := t.Metrics
+	ns := metric.WithAttributes(attribute.String("namespace", ev.Namespace))
 	if ev.StepName == "" {
 		switch statemachine.TaskState(ev.State) {
 		case statemachine.TaskPending:
-			m.taskRequests.Add(ctx, 1)
-			m.tasksActive.Add(ctx, 1)
+			m.taskRequests.Add(ctx, 1, ns)
+			m.tasksActive.Add(ctx, 1, ns)
 			t.tasks.open(t, ev)
 		case statemachine.TaskComplete:
-			m.taskCompletions.Add(ctx, 1)
-			m.tasksActive.Add(ctx, -1)
+			m.taskCompletions.Add(ctx, 1, ns)
+			m.tasksActive.Add(ctx, -1, ns)
 			t.tasks.end(ev, codes.Unset)
 		case statemachine.TaskError:
-			m.taskFailures.Add(ctx, 1)
-			m.tasksActive.Add(ctx, -1)
+			m.taskFailures.Add(ctx, 1, ns)
+			m.tasksActive.Add(ctx, -1, ns)
 			t.tasks.end(ev, codes.Error)
 		case statemachine.TaskCancelled, statemachine.TaskResolvedManually:
-			m.taskCancellations.Add(ctx, 1)
-			m.tasksActive.Add(ctx, -1)
+			m.taskCancellations.Add(ctx, 1, ns)
+			m.tasksActive.Add(ctx, -1, ns)
 			t.tasks.end(ev, codes.Unset)
 		default:
 			if t.tasks.endAtStart {
@@ -68,15 +64,11 @@ func (t *Telemetry) engineEvent(ev engine.Event) {
 	}
 	switch statemachine.StepState(ev.State) {
 	case statemachine.StepEnqueued:
-		if ev.Attempt > 1 {
-			m.stepsEnqueued.Add(ctx, 1, attrRetryTrue)
-		} else {
-			m.stepsEnqueued.Add(ctx, 1, attrRetryFalse)
-		}
+		m.stepsEnqueued.Add(ctx, 1, metric.WithAttributes(attribute.String("namespace", ev.Namespace), attribute.Bool("retry", ev.Attempt > 1)))
 	case statemachine.StepWaitingForRetry:
-		m.stepsRetries.Add(ctx, 1)
+		m.stepsRetries.Add(ctx, 1, ns)
 	case statemachine.StepError:
-		m.stepsErrored.Add(ctx, 1)
+		m.stepsErrored.Add(ctx, 1, ns)
 	}
 	t.tasks.event(ev)
 }
