@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -356,5 +357,44 @@ steps:
 	msgs = b.drain(t, b.f.Names.StepQueue("dead_ns"))
 	if len(msgs) != 1 || msgs[0].StepName != "b" {
 		t.Fatalf("after the sweep want b enqueued, got %+v", msgs)
+	}
+}
+
+// TestInvalidResultAppliedInProcessFailsStep hands the engine a result that
+// breaks the protocol's limits directly, as an in-process worker does (no
+// results queue in between): the attempt fails permanently with the reason,
+// as it would through the queue.
+func TestInvalidResultAppliedInProcessFailsStep(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: deep_ns
+name: deep
+version: "1.0.0"
+steps:
+  - {name: a, handler: ok, retry: {max_attempts: 3}}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "deep_ns", Name: "deep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := b.drain(t, b.f.Names.StepQueue("deep_ns"))
+	if len(msgs) != 1 {
+		t.Fatalf("want a enqueued, got %+v", msgs)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	deep := strings.Repeat(`{"x":`, protocol.MaxJSONDepth+6) + "1" + strings.Repeat("}", protocol.MaxJSONDepth+6)
+	if err := b.eng.HandleResult(ctx, success(msgs[0], deep)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.store.GetStep(ctx, task.UUID, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != "error" || s.Error == nil || s.Error.Retryable || !strings.Contains(s.Error.Message, "deep") {
+		t.Fatalf("step %s, error %+v; want a permanent failure naming the depth", s.State, s.Error)
 	}
 }

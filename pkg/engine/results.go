@@ -19,9 +19,13 @@ import (
 // result whose state change was already applied redoes only the follow-up
 // work (dependents, finalization); a stale result (another attempt, or a step
 // that moved on) is dropped. A result that cannot be applied because the
-// worker sent something invalid (a bad outcome) fails the step permanently
-// with the reason.
+// worker sent something invalid (a message outside the protocol's limits, a
+// bad outcome) fails the step permanently with the reason; the results
+// queue's consumer and in-process workers get the same checks.
 func (e *Engine) HandleResult(ctx context.Context, msg *protocol.ResultMessage) error {
+	if err := msg.Validate(); err != nil {
+		return e.RejectResult(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, err.Error())
+	}
 	run, err := e.loadRun(ctx, msg.TaskUUID)
 	if err != nil {
 		if errors.Is(err, workflow.ErrNotFound) {
