@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -24,15 +26,15 @@ func (h *Handler) createTask(ctx context.Context, r *request) response {
 	if res, ok := checkTaskRequest(&req); !ok {
 		return res
 	}
-	t, err := h.engine.CreateTask(ctx, req)
+	t, steps, err := h.engine.CreateTaskWithSteps(ctx, req)
 	if err != nil {
 		return h.createError(ctx, r, req, err)
 	}
-	res, err := h.taskWithSteps(ctx, t)
-	if err != nil {
-		return h.internal(ctx, r, fmt.Errorf("read created task %s: %w", t.UUID, err))
-	}
-	res = res.withStatus(201)
+	// The engine hands back the steps as it left them: no read-back. Sorted
+	// by name, as a read lists them.
+	steps = slices.Clone(steps)
+	slices.SortFunc(steps, func(a, b *workflow.Step) int { return strings.Compare(a.Name, b.Name) })
+	res := h.taskSnapshot(t, t.Context, steps).withStatus(201)
 	res.headers = map[string]string{"Location": "/v1/tasks/" + t.UUID}
 	return res
 }
@@ -102,8 +104,14 @@ func (h *Handler) taskWithSteps(ctx context.Context, t *workflow.Task) (response
 	if err := errors.Join(ctxErr, stepsErr); err != nil {
 		return response{}, err
 	}
+	return h.taskSnapshot(t, taskCtx, steps), nil
+}
+
+// taskSnapshot answers with a task, its context and its steps (results left
+// out when the whole would be too large).
+func (h *Handler) taskSnapshot(t *workflow.Task, taskCtx json.RawMessage, steps []*workflow.Step) response {
 	body := taskResponse(t, taskCtx, steps, h.clock(), true)
-	return boundedSteps(200, &body, func() { omitResults(body.Steps) }), nil
+	return boundedSteps(200, &body, func() { omitResults(body.Steps) })
 }
 
 // taskError answers a failed task read: 404 for a missing task, else 500.

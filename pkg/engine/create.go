@@ -112,31 +112,39 @@ func (r *TaskRequest) validate() error {
 // violates the template's input_schema), ErrTemplateNotFound,
 // workflow.ErrDuplicateTask (identity exists), workflow.ErrTooLarge.
 func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Task, error) {
+	t, _, err := e.CreateTaskWithSteps(ctx, req)
+	return t, err
+}
+
+// CreateTaskWithSteps is CreateTask that also returns the task's initial
+// steps as it left them (the root steps enqueued), so a caller answering
+// with the steps need not read them back. Errors as CreateTask.
+func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*workflow.Task, []*workflow.Step, error) {
 	if err := req.validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	version := req.Version
 	if version == "" {
 		v, err := e.store.LatestTemplateVersion(ctx, req.Namespace, req.Name)
 		if err != nil {
 			if errors.Is(err, workflow.ErrNotFound) {
-				return nil, fmt.Errorf("%s/%s: %w", req.Namespace, req.Name, ErrTemplateNotFound)
+				return nil, nil, fmt.Errorf("%s/%s: %w", req.Namespace, req.Name, ErrTemplateNotFound)
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		version = v
 	}
 	tpl, err := e.Template(ctx, req.Namespace, req.Name, version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	taskCtx := normalizeContext(req.Context)
 	if err := tpl.ValidateContext(taskCtx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hash, err := identityHash(tpl, req, taskCtx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := e.now()
 	t := &workflow.Task{
@@ -157,7 +165,7 @@ func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Tas
 	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
 		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}
 	if err := e.store.CreateTask(ctx, t, steps); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.contexts.put(t.UUID, taskCtx)
 	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(t.State), At: now})
@@ -165,10 +173,10 @@ func (e *Engine) CreateTask(ctx context.Context, req TaskRequest) (*workflow.Tas
 	if err != nil {
 		e.log.WarnContext(ctx, "task created but not started; the sweeper will start it",
 			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
-		return t, nil
+		return t, steps, nil
 	}
 	started.Context = taskCtx
-	return started, nil
+	return started, steps, nil
 }
 
 func orDefault(v, d string) string {

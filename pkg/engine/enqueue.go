@@ -60,6 +60,7 @@ const resendGrace = 10 * time.Second
 // (duplicates are harmless: the worker's claim is guarded); a step that moved
 // on is skipped.
 // known holds parent results already in hand.
+// The steps it enqueued are updated in place to their stored state.
 func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workflow.Step, known map[string]json.RawMessage) error {
 	now := e.now()
 	var msgs []sqsqueue.Message
@@ -92,6 +93,7 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 			}
 			updated = cur
 		}
+		*s = *updated // the caller's copy shows the stored state (CreateTask answers with it)
 		m, err := e.stepMessage(ctx, run, updated, known)
 		if err != nil {
 			return err
