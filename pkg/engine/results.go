@@ -207,6 +207,9 @@ func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow
 			return nil // a dependent is unfinished, so the task cannot be done
 		}
 	}
+	if step.Type != StepTypeCompensation && coveringSink(run.tpl, step.Name) {
+		return e.finalizeCovered(ctx, run.task.UUID)
+	}
 	return e.finalizeIfDone(ctx, run.task.UUID)
 }
 
@@ -382,6 +385,20 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	}
 	open, err := e.store.OpenSteps(ctx, taskUUID, "")
 	if err != nil || open > 0 {
+		return err
+	}
+	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
+		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// finalizeCovered completes the task after its covering sink completed
+// (coveringSink): every step is finished, so it skips counting open steps.
+func (e *Engine) finalizeCovered(ctx context.Context, taskUUID string) error {
+	t, err := e.store.GetTask(ctx, taskUUID)
+	if err != nil || t.State != statemachine.TaskStepsInProcess || t.Compensating {
 		return err
 	}
 	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,

@@ -1,0 +1,112 @@
+package engine_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+)
+
+// queryCounter counts the engine's DynamoDB Query calls.
+type queryCounter struct {
+	*dynamodb.Client
+	n atomic.Int64
+}
+
+func (q *queryCounter) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	q.n.Add(1)
+	return q.Client.Query(ctx, in, opts...)
+}
+
+// TestCoveringSinkCompletesWithoutCountingSteps runs a diamond (one sink,
+// every other step its ancestor) and a fork with two sinks. The diamond's
+// last completion proves the task done and reads no step list; the fork
+// still counts open steps when its second sink completes.
+func TestCoveringSinkCompletesWithoutCountingSteps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml string
+		order      []string
+		queries    int64
+	}{
+		{"diamond", `
+namespace: sink_ns
+name: diamond
+version: "1.0.0"
+steps:
+  - {name: a, handler: ok}
+  - {name: b, handler: ok, dependencies: [a]}
+  - {name: c, handler: ok, dependencies: [a]}
+  - {name: d, handler: ok, dependencies: [b, c]}
+`, []string{"a", "b", "c", "d"}, 0},
+		{"fork", `
+namespace: sink_ns
+name: fork
+version: "1.0.0"
+steps:
+  - {name: a, handler: ok}
+  - {name: b, handler: ok, dependencies: [a]}
+  - {name: c, handler: ok, dependencies: [a]}
+`, []string{"a", "b", "c"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tp := mustParse(t, tt.yaml)
+			b := newBare(t, tp)
+			counter := &queryCounter{Client: b.f.Env.DynamoDB}
+			eng, err := engine.New(engine.Config{Store: dynamo.New(counter, b.store.Table()),
+				Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs), Names: b.f.Names, Clock: b.clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			task, err := eng.CreateTask(ctx, engine.TaskRequest{Namespace: "sink_ns", Name: tp.Name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Run the steps in the given order; steps enqueued together may
+			// arrive in any order, so messages wait in a map by step name.
+			queue := b.f.Names.StepQueue("sink_ns")
+			waiting := map[string]protocol.StepMessage{}
+			for _, name := range tt.order {
+				for range 3 {
+					if _, ok := waiting[name]; ok {
+						break
+					}
+					for _, m := range b.drain(t, queue) {
+						waiting[m.StepName] = m
+					}
+				}
+				m, ok := waiting[name]
+				if !ok {
+					t.Fatalf("step %s was not enqueued", name)
+				}
+				delete(waiting, name)
+				if _, err := b.store.ClaimStep(ctx, task.UUID, m.StepName, m.Attempt, time.Minute, "w", "", b.clock()); err != nil {
+					t.Fatal(err)
+				}
+				if err := eng.HandleResult(ctx, success(m, `{}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			final, err := b.store.GetTask(ctx, task.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if final.State != "complete" {
+				t.Fatalf("task %s, want complete", final.State)
+			}
+			if got := counter.n.Load(); got != tt.queries {
+				t.Fatalf("%d Query calls, want %d", got, tt.queries)
+			}
+		})
+	}
+}
