@@ -80,6 +80,7 @@ type Engine struct {
 	queue     Queue
 	log       *slog.Logger
 	templates sync.Map // key → *template.Template
+	sinks     sync.Map // template key → its covering sink, "" when none
 	contexts  *contextCache
 }
 

@@ -207,7 +207,7 @@ func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow
 			return nil // a dependent is unfinished, so the task cannot be done
 		}
 	}
-	if step.Type != StepTypeCompensation && coveringSink(run.tpl, step.Name) {
+	if step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name) {
 		return e.finalizeCovered(ctx, run.task.UUID)
 	}
 	return e.finalizeIfDone(ctx, run.task.UUID)

@@ -1,14 +1,8 @@
 package engine
 
 import (
-	"sync"
-
 	"github.com/tasker-go/tasker/pkg/template"
 )
-
-// coveringSinks caches, per template, the step whose completion alone
-// proves a task done (see coveringSink).
-var coveringSinks sync.Map // *template.Template → string ("" when none)
 
 // coveringSink reports whether step's completion proves that every step of
 // the task is finished, so no read of the task's steps is needed to
@@ -16,12 +10,13 @@ var coveringSinks sync.Map // *template.Template → string ("" when none)
 // (no decision, batchable or convergence steps), step has no dependents,
 // and every other step is one of its ancestors: step could only run once
 // each ancestor had completed (or been resolved), so none is left open.
-func coveringSink(tpl *template.Template, step string) bool {
-	if v, ok := coveringSinks.Load(tpl); ok {
+// The answer is cached per template version (templates are immutable).
+func (e *Engine) coveringSink(tpl *template.Template, step string) bool {
+	if v, ok := e.sinks.Load(tpl.Key()); ok {
 		return v.(string) == step
 	}
 	sink := findCoveringSink(tpl)
-	coveringSinks.Store(tpl, sink)
+	e.sinks.Store(tpl.Key(), sink)
 	return sink == step
 }
 
