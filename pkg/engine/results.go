@@ -141,7 +141,7 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 			"step", step.Name, "state", step.State)
 		return nil
 	}
-	return e.afterComplete(ctx, run, step, ts, plan, result)
+	return e.afterRun(ctx, run, step, ts, plan, result)
 }
 
 // lostAttempt handles a result whose completion write found the step
@@ -156,7 +156,7 @@ func (e *Engine) lostAttempt(ctx context.Context, run *taskRun, step *workflow.S
 	}
 	if cur.State == statemachine.StepComplete && cur.Attempts == attempt {
 		ts, _ := run.tpl.Step(step.TemplateStep)
-		return e.afterComplete(ctx, run, cur, ts, plan, result)
+		return e.afterRun(ctx, run, cur, ts, plan, result)
 	}
 	e.log.InfoContext(ctx, "result of an attempt that lost its step dropped", "task_uuid", run.task.UUID,
 		"step", step.Name, "attempt", attempt, "state", cur.State, "current_attempt", cur.Attempts)
@@ -185,6 +185,17 @@ const maxInlineResult = 32 * 1024
 // afterComplete propagates a completed step to its dependents and finalizes
 // the task when nothing is left. Safe to repeat.
 func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan, result json.RawMessage) error {
+	return e.afterCompleteOf(ctx, run, step, ts, plan, result, false)
+}
+
+// afterRun is afterComplete for a step that ran (its result applied): it
+// could only have been enqueued once its dependencies were met, so a
+// covering sink's completion finishes the task without counting steps.
+func (e *Engine) afterRun(ctx context.Context, run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan, result json.RawMessage) error {
+	return e.afterCompleteOf(ctx, run, step, ts, plan, result, true)
+}
+
+func (e *Engine) afterCompleteOf(ctx context.Context, run *taskRun, step *workflow.Step, ts *template.Step, plan *outcomePlan, result json.RawMessage, ran bool) error {
 	children := e.childrenOf(run, step, ts, plan)
 	if ts != nil && ts.Type == template.StepBatchable {
 		// Each worker gets its cursor in its inputs; the outcome listing every
@@ -207,7 +218,7 @@ func (e *Engine) afterComplete(ctx context.Context, run *taskRun, step *workflow
 			return nil // a dependent is unfinished, so the task cannot be done
 		}
 	}
-	if step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name) {
+	if ran && step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name) {
 		return e.finalizeCovered(ctx, run.task.UUID)
 	}
 	return e.finalizeIfDone(ctx, run.task.UUID)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,5 +109,42 @@ steps:
 				t.Fatalf("%d Query calls, want %d", got, tt.queries)
 			}
 		})
+	}
+}
+
+// TestManuallyCompletedSinkDoesNotFinishTask completes a diamond's sink by
+// hand while its ancestors still run: the task stays in process, because a
+// sink completed by an operator proves nothing about the other steps.
+func TestManuallyCompletedSinkDoesNotFinishTask(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: sink_ns
+name: manual
+version: "1.0.0"
+steps:
+  - {name: a, handler: ok}
+  - {name: b, handler: ok, dependencies: [a]}
+  - {name: d, handler: ok, dependencies: [b]}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "sink_ns", Name: "manual"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.store.GetStep(ctx, task.UUID, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.eng.ApplyStepAction(ctx, task.UUID, d.UUID, engine.StepAction{Type: engine.ActionCompleteManually,
+		Reason: "done elsewhere", By: "ops", Result: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.store.GetTask(ctx, task.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "steps_in_process" {
+		t.Fatalf("task %s after completing its sink by hand while a still runs; want steps_in_process", got.State)
 	}
 }
