@@ -111,7 +111,7 @@ func (e *Engine) RedriveTask(ctx context.Context, taskUUID string) error {
 	if err := e.enqueueSteps(ctx, run, ready, nil); err != nil {
 		return err
 	}
-	return e.finalizeIfDone(ctx, taskUUID)
+	return e.finalizeIfDone(ctx, taskUUID, false)
 }
 
 // catchUpDependencies records on a pending step the completions of its

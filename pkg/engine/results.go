@@ -218,10 +218,8 @@ func (e *Engine) afterCompleteOf(ctx context.Context, run *taskRun, step *workfl
 			return nil // a dependent is unfinished, so the task cannot be done
 		}
 	}
-	if ran && step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name) {
-		return e.finalizeCovered(ctx, run.task.UUID)
-	}
-	return e.finalizeIfDone(ctx, run.task.UUID)
+	covered := ran && step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name)
+	return e.finalizeIfDone(ctx, run.task.UUID, covered)
 }
 
 // childrenOf lists the concrete names of a step's dependents: template
@@ -378,8 +376,10 @@ func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, pare
 
 // finalizeIfDone completes the task when no step holds it open (and ends a
 // saga when its last compensation ran). Two completions racing here both
-// look; the guarded transition lets one finish the task.
-func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
+// look; the guarded transition lets one finish the task. covered says a
+// covering sink's result was just applied (coveringSink): then no step can
+// be open, and the count is skipped.
+func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string, covered bool) error {
 	t, err := e.store.GetTask(ctx, taskUUID)
 	if err != nil {
 		return err
@@ -394,23 +394,11 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string) error {
 	case t.State != statemachine.TaskStepsInProcess:
 		return nil
 	}
-	open, err := e.store.OpenSteps(ctx, taskUUID, "")
-	if err != nil || open > 0 {
-		return err
-	}
-	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
-		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
-		return err
-	}
-	return nil
-}
-
-// finalizeCovered completes the task after its covering sink completed
-// (coveringSink): every step is finished, so it skips counting open steps.
-func (e *Engine) finalizeCovered(ctx context.Context, taskUUID string) error {
-	t, err := e.store.GetTask(ctx, taskUUID)
-	if err != nil || t.State != statemachine.TaskStepsInProcess || t.Compensating {
-		return err
+	if !covered {
+		open, err := e.store.OpenSteps(ctx, taskUUID, "")
+		if err != nil || open > 0 {
+			return err
+		}
 	}
 	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
 		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
