@@ -128,20 +128,20 @@ func historyOrder(name string) (string, bool) {
 func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
 	names := compactHistoryNames(writeAt, len(trs))
 	for i, t := range trs {
-		item[names[i]] = compactTransitionAttr(t)
+		item[names[i]] = compactForm.encode(t)
 	}
 }
 
 // historySet returns the SET assignments appending trs in the compact form,
 // and fills the expression names and values.
 func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
-	return historyAssignments(compactHistoryNames(writeAt, len(trs)), trs, compactTransitionAttr, names, vals)
+	return historyAssignments(compactHistoryNames(writeAt, len(trs)), trs, compactForm.encode, names, vals)
 }
 
 // wireHistorySet is historySet in the wire form, for the claim (every SDK
 // writes that record the same way; docs/protocol.md §5).
 func wireHistorySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
-	return historyAssignments(historyNames(writeAt, len(trs)), trs, transitionAttr, names, vals)
+	return historyAssignments(historyNames(writeAt, len(trs)), trs, wireForm.encode, names, vals)
 }
 
 func historyAssignments(attrNames []string, trs []workflow.Transition, encode func(workflow.Transition) *types.AttributeValueMemberM,
@@ -156,48 +156,53 @@ func historyAssignments(attrNames []string, trs []workflow.Transition, encode fu
 	return out
 }
 
-// transitionAttr encodes a record in the wire form.
-func transitionAttr(t workflow.Transition) *types.AttributeValueMemberM {
-	m := map[string]types.AttributeValue{
-		"from":  str(t.From),
-		"to":    str(t.To),
-		"event": str(t.Event),
-		"at":    timeAttr(t.At),
+// recordForm is one encoding of a transition record: its keys, how it
+// stores the time, and whether an empty "from" is written.
+type recordForm struct {
+	from, to, event, attempt, at, processor, correlation, reason string
+	alwaysFrom                                                   bool
+	encodeAt                                                     func(time.Time) types.AttributeValue
+	decodeAt                                                     func(map[string]types.AttributeValue, string) time.Time
+}
+
+var (
+	// wireForm is what workers write when they claim (docs/protocol.md §5).
+	wireForm = recordForm{from: "from", to: "to", event: "event", attempt: "attempt", at: "at",
+		processor: "processor", correlation: "correlation_id", reason: "reason", alwaysFrom: true,
+		encodeAt: func(t time.Time) types.AttributeValue { return timeAttr(t) }, decodeAt: getTime}
+	// compactForm is what the engine writes.
+	compactForm = recordForm{from: "f", to: "t", event: "e", attempt: "n", at: "a",
+		processor: "p", correlation: "c", reason: "r",
+		encodeAt: func(t time.Time) types.AttributeValue { return num(t.UnixNano()) },
+		decodeAt: func(m map[string]types.AttributeValue, k string) time.Time { return unixNanos(getN(m, k)) }}
+)
+
+func (f recordForm) encode(t workflow.Transition) *types.AttributeValueMemberM {
+	m := map[string]types.AttributeValue{f.to: str(t.To), f.event: str(t.Event), f.at: f.encodeAt(t.At)}
+	if t.From != "" || f.alwaysFrom {
+		m[f.from] = str(t.From)
 	}
 	if t.Attempt != 0 {
-		m["attempt"] = num(int64(t.Attempt))
+		m[f.attempt] = num(int64(t.Attempt))
 	}
 	if t.Processor != "" {
-		m["processor"] = str(t.Processor)
+		m[f.processor] = str(t.Processor)
 	}
 	if t.CorrelationID != "" {
-		m["correlation_id"] = str(t.CorrelationID)
+		m[f.correlation] = str(t.CorrelationID)
 	}
 	if t.Reason != "" {
-		m["reason"] = str(t.Reason)
+		m[f.reason] = str(t.Reason)
 	}
 	return &types.AttributeValueMemberM{Value: m}
 }
 
-// compactTransitionAttr encodes a record in the compact form.
-func compactTransitionAttr(t workflow.Transition) *types.AttributeValueMemberM {
-	m := map[string]types.AttributeValue{"t": str(t.To), "e": str(t.Event), "a": num(t.At.UnixNano())}
-	if t.From != "" {
-		m["f"] = str(t.From)
+func (f recordForm) decode(m map[string]types.AttributeValue) workflow.Transition {
+	return workflow.Transition{
+		From: getS(m, f.from), To: getS(m, f.to), Event: getS(m, f.event),
+		Attempt: int(getN(m, f.attempt)), At: f.decodeAt(m, f.at), Processor: getS(m, f.processor),
+		CorrelationID: getS(m, f.correlation), Reason: getS(m, f.reason),
 	}
-	if t.Attempt != 0 {
-		m["n"] = num(int64(t.Attempt))
-	}
-	if t.Processor != "" {
-		m["p"] = str(t.Processor)
-	}
-	if t.CorrelationID != "" {
-		m["c"] = str(t.CorrelationID)
-	}
-	if t.Reason != "" {
-		m["r"] = str(t.Reason)
-	}
-	return &types.AttributeValueMemberM{Value: m}
 }
 
 func getS(item map[string]types.AttributeValue, k string) string {
@@ -283,32 +288,25 @@ func getTransitions(item map[string]types.AttributeValue) []workflow.Transition 
 	type record struct {
 		order string
 		m     map[string]types.AttributeValue
-		wire  bool
+		form  recordForm
 	}
 	var recs []record
 	for k, v := range item {
 		order, ok := historyOrder(k)
 		m, isMap := v.(*types.AttributeValueMemberM)
-		if ok && isMap {
-			recs = append(recs, record{order, m.Value, strings.HasPrefix(k, historyPrefix)})
+		if !ok || !isMap {
+			continue
 		}
+		form := compactForm
+		if strings.HasPrefix(k, historyPrefix) {
+			form = wireForm
+		}
+		recs = append(recs, record{order, m.Value, form})
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].order < recs[j].order })
 	out := make([]workflow.Transition, 0, len(recs))
 	for _, r := range recs {
-		if r.wire {
-			out = append(out, workflow.Transition{
-				From: getS(r.m, "from"), To: getS(r.m, "to"), Event: getS(r.m, "event"),
-				Attempt: int(getN(r.m, "attempt")), At: getTime(r.m, "at"), Processor: getS(r.m, "processor"),
-				CorrelationID: getS(r.m, "correlation_id"), Reason: getS(r.m, "reason"),
-			})
-			continue
-		}
-		out = append(out, workflow.Transition{
-			From: getS(r.m, "f"), To: getS(r.m, "t"), Event: getS(r.m, "e"),
-			Attempt: int(getN(r.m, "n")), At: unixNanos(getN(r.m, "a")), Processor: getS(r.m, "p"),
-			CorrelationID: getS(r.m, "c"), Reason: getS(r.m, "r"),
-		})
+		out = append(out, r.form.decode(r.m))
 	}
 	return out
 }
