@@ -255,31 +255,81 @@ func (s *Store) GetSteps(ctx context.Context, taskUUID string, names []string) (
 		for _, n := range names[start:min(start+100, len(names))] {
 			keys = append(keys, key(taskPK(taskUUID), stepSK(n)))
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(req) > 0; attempt++ {
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, mapErr("get steps", err)
-			}
-			for _, it := range res.Responses[s.table] {
-				st, err := decodeStep(it)
-				if err != nil {
-					return nil, err
-				}
-				if err := s.resolveDependencies(ctx, st); err != nil {
-					return nil, err
-				}
+		err := s.batchGet(ctx, "get steps", keys, func(it map[string]types.AttributeValue) error {
+			st, err := s.decodeFullStep(ctx, it)
+			if err == nil {
 				out[st.Name] = st
 			}
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return nil, err
-				}
-			}
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// GetTaskAndStep reads a task and one of its steps in one request, both
+// strongly consistent: what applying a worker's result starts with. A
+// missing task or step is workflow.ErrNotFound.
+func (s *Store) GetTaskAndStep(ctx context.Context, taskUUID, name string) (*workflow.Task, *workflow.Step, error) {
+	var (
+		task *workflow.Task
+		step *workflow.Step
+	)
+	keys := []map[string]types.AttributeValue{key(taskPK(taskUUID), skTask), key(taskPK(taskUUID), stepSK(name))}
+	err := s.batchGet(ctx, "get task and step", keys, func(it map[string]types.AttributeValue) error {
+		var err error
+		if getS(it, "sk") == skTask {
+			task, err = decodeTask(it)
+		} else {
+			step, err = s.decodeFullStep(ctx, it)
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case task == nil:
+		return nil, nil, fmt.Errorf("get task %s: %w", taskUUID, workflow.ErrNotFound)
+	case step == nil:
+		return task, nil, fmt.Errorf("get step %s/%s: %w", taskUUID, name, workflow.ErrNotFound)
+	}
+	return task, step, nil
+}
+
+// decodeFullStep decodes a step item and reads its dependency list when it
+// is stored out of line.
+func (s *Store) decodeFullStep(ctx context.Context, it map[string]types.AttributeValue) (*workflow.Step, error) {
+	st, err := decodeStep(it)
+	if err != nil {
+		return nil, err
+	}
+	return st, s.resolveDependencies(ctx, st)
+}
+
+// batchGet reads up to 100 keys with strong consistency, retrying the keys
+// DynamoDB leaves unprocessed, and hands each item found to fn.
+func (s *Store) batchGet(ctx context.Context, what string, keys []map[string]types.AttributeValue, fn func(map[string]types.AttributeValue) error) error {
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return mapErr(what, err)
+		}
+		for _, it := range res.Responses[s.table] {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		req = res.UnprocessedKeys
+		if len(req) > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func backoff(ctx context.Context, attempt int) error {
@@ -584,14 +634,13 @@ func join(ss []string, sep string) string {
 // request instead of two. It returns the child as it now is,
 // workflow.ErrNotFound when the child was not created and
 // workflow.ErrConflict when it is not pending (another delivery enqueued it).
-func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent string, trs []workflow.Transition, now, sweep time.Time) (*workflow.Step, error) {
+func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent string, trs []workflow.Transition, now time.Time) (*workflow.Step, error) {
 	names := map[string]string{}
 	vals := map[string]types.AttributeValue{
 		":to": str(string(statemachine.StepEnqueued)), ":now": timeAttr(now), ":pending": str(string(statemachine.StepPending)),
 		":zero": num(0), ":p": &types.AttributeValueMemberSS{Value: []string{parent}},
-		":shard": sweepShard(taskPK(taskUUID), stepSK(child)), ":due": sweepAt(sweep),
 	}
-	set := "SET st = :to, updated_at = :now, enqueued_at = :now, sweep_shard = :shard, sweep_at = :due" + historySet(now, trs, names, vals)
+	set := "SET st = :to, updated_at = :now, enqueued_at = :now" + historySet(now, trs, names, vals)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
 		UpdateExpression:          aws.String(set + " ADD done :p"),

@@ -78,11 +78,39 @@ func (l lifecycle) nextCheck(t *workflow.Task, lastActivity time.Time) time.Time
 	return next
 }
 
-// checkStaleness handles a task the sweeper found due: a task without
-// progress for longer than its threshold (or older than its maximum
-// duration) gets its lifecycle's staleness_action: dlq (an entry with a
-// snapshot, then the task fails), error (the task fails) or none.
-func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time) (bool, error) {
+// resendEvery is how often the sweeper looks at a running task's steps for
+// lost messages: the engine's EnqueueResendAfter, but at most half the
+// shortest staleness threshold, so a lost message is sent again before its
+// task could be judged stale.
+func (e *Engine) resendEvery(l lifecycle) time.Duration {
+	d := e.cfg.EnqueueResendAfter
+	for _, th := range []time.Duration{l.waitingDeps, l.waitingRetry, l.inProcess} {
+		if th/2 < d {
+			d = th / 2
+		}
+	}
+	return d
+}
+
+// taskCheckAt is when the sweeper next looks at a running task: at its
+// staleness check, and at least every resendEvery.
+func (e *Engine) taskCheckAt(l lifecycle, t *workflow.Task, lastActivity, now time.Time) time.Time {
+	next := l.nextCheck(t, lastActivity)
+	if r := now.Add(e.resendEvery(l)); r.Before(next) {
+		next = r
+	}
+	return next
+}
+
+// checkStaleness handles a task the sweeper found due. It first looks at the
+// task's steps: a step enqueued for longer than resendEvery gets its message
+// sent again (the message was lost between the engine's write and its send,
+// or the queue dropped it; enqueued steps are not in the sweep index, so
+// this task-level look is what finds them). Then a task without progress for
+// longer than its threshold (or older than its maximum duration) gets its
+// lifecycle's staleness_action: dlq (an entry with a snapshot, then the task
+// fails), error (the task fails) or none.
+func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time, rep *SweepReport) (bool, error) {
 	t := run.task
 	if t.State.Terminal() {
 		return false, e.store.ClearTaskSweep(ctx, t.UUID)
@@ -90,11 +118,10 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	l := lifecycleOf(run.tpl)
 	last := t.UpdatedAt
 	tooOld := now.Sub(t.CreatedAt) > l.maxDuration
-	if !tooOld && !t.Paused && now.Sub(last) > l.threshold(t.State) {
-		// Steps progress without touching the task item: look at them
-		// (only when the task looks idle, so at most once per threshold).
+	if !tooOld && !t.Paused {
+		// Steps progress without touching the task item: look at them.
 		var err error
-		if last, err = e.lastActivity(ctx, t); err != nil {
+		if last, err = e.inspectSteps(ctx, run, l, now, rep); err != nil {
 			return false, err
 		}
 	}
@@ -104,7 +131,7 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 		if t.Paused {
 			base = now
 		}
-		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, l.nextCheck(t, base))
+		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, e.taskCheckAt(l, t, base, now))
 	}
 	reason := fmt.Sprintf("stale: no progress for %s in %s", idle.Round(time.Second), t.State)
 	if tooOld {
@@ -128,17 +155,29 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	return true, e.failStale(ctx, run, reason)
 }
 
-// lastActivity is the latest change of the task or any of its steps.
-func (e *Engine) lastActivity(ctx context.Context, t *workflow.Task) (time.Time, error) {
-	last := t.UpdatedAt
-	steps, err := e.store.ListSteps(ctx, t.UUID)
+// inspectSteps returns the latest change of the task or any of its steps and
+// sends again the message of every step enqueued for longer than
+// resendEvery (duplicates are harmless: the worker's claim is guarded).
+func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, now time.Time, rep *SweepReport) (time.Time, error) {
+	last := run.task.UpdatedAt
+	steps, err := e.store.ListSteps(ctx, run.task.UUID)
 	if err != nil {
 		return last, err
 	}
+	every := e.resendEvery(l)
 	for _, s := range steps {
 		if s.UpdatedAt.After(last) {
 			last = s.UpdatedAt
 		}
+		if s.State != statemachine.StepEnqueued || s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
+			continue
+		}
+		if err := e.resend(ctx, run, s); err != nil {
+			return last, err
+		}
+		rep.Resent++
+		e.log.InfoContext(ctx, "step message sent again", "task_uuid", run.task.UUID, "step", s.Name,
+			"enqueued_for", now.Sub(*s.EnqueuedAt).Round(time.Second).String())
 	}
 	return last, nil
 }

@@ -26,6 +26,11 @@ func (e *Engine) loadRun(ctx context.Context, taskUUID string) (*taskRun, error)
 	if err != nil {
 		return nil, err
 	}
+	return e.runOf(ctx, t)
+}
+
+// runOf pairs a task with its template.
+func (e *Engine) runOf(ctx context.Context, t *workflow.Task) (*taskRun, error) {
 	tpl, err := e.taskTemplate(ctx, t)
 	if err != nil {
 		return nil, err
@@ -75,7 +80,7 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 		}
 		updated, err := e.store.TransitionStep(ctx, run.task.UUID, s.Name, dynamo.StepChange{
 			From: []statemachine.StepState{s.State}, Attempts: s.Attempts, To: statemachine.StepEnqueued,
-			At: now, Transitions: trs, SweepAt: now.Add(e.cfg.EnqueueResendAfter),
+			At: now, Transitions: trs,
 		})
 		if err != nil {
 			if !errors.Is(err, workflow.ErrConflict) {

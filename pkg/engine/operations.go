@@ -230,7 +230,8 @@ func (e *Engine) reopen(ctx context.Context, run *taskRun, a StepAction) error {
 	if run.task.State != statemachine.TaskError {
 		return nil
 	}
-	sweep := lifecycleOf(run.tpl).nextCheck(&workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: run.task.CreatedAt}, e.now())
+	now := e.now()
+	sweep := e.taskCheckAt(lifecycleOf(run.tpl), &workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: run.task.CreatedAt}, now, now)
 	t, err := e.moveTask(ctx, run.task, withBy("manual "+a.Type, a.By), dynamo.TaskChange{SweepAt: sweep},
 		statemachine.TaskEvReset, statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
 	if err != nil {

@@ -162,7 +162,8 @@ type SweepReport struct {
 const sweepBatch = 500
 
 // Sweep handles everything whose time has come and that no message will
-// bring: tasks never started, lost step messages, steps stuck in progress
+// bring: tasks never started, running tasks' checks (lost step messages,
+// staleness), steps stuck in progress
 // past their timeout (a crashed worker: failed as retryable, counted as an
 // attempt) and retries beyond SQS's 15-minute delay.
 func (e *Engine) Sweep(ctx context.Context) (SweepReport, error) {
@@ -199,7 +200,7 @@ func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, 
 		if err != nil {
 			return err
 		}
-		stale, err := e.checkStaleness(ctx, run, now)
+		stale, err := e.checkStaleness(ctx, run, now, rep)
 		if stale {
 			rep.Stale++
 		}
@@ -215,6 +216,8 @@ func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, 
 	}
 	switch step.State {
 	case statemachine.StepEnqueued:
+		// Only steps enqueued by a version that indexed them; enqueued
+		// steps are found by their task's check (checkStaleness) now.
 		rep.Resent++
 		if err := e.store.Reschedule(ctx, d.TaskUUID, step.Name, step.State, step.Attempts, now.Add(e.cfg.EnqueueResendAfter)); err != nil {
 			if errors.Is(err, workflow.ErrConflict) {

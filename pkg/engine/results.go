@@ -26,20 +26,16 @@ func (e *Engine) HandleResult(ctx context.Context, msg *protocol.ResultMessage) 
 	if err := msg.Validate(); err != nil {
 		return e.RejectResult(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, err.Error())
 	}
-	run, err := e.loadRun(ctx, msg.TaskUUID)
+	task, step, err := e.store.GetTaskAndStep(ctx, msg.TaskUUID, msg.StepName)
 	if err != nil {
 		if errors.Is(err, workflow.ErrNotFound) {
-			e.log.WarnContext(ctx, "result for unknown task dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName)
+			e.log.WarnContext(ctx, "result for unknown task or step dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName, "error", err)
 			return nil
 		}
 		return err
 	}
-	step, err := e.store.GetStep(ctx, msg.TaskUUID, msg.StepName)
+	run, err := e.runOf(ctx, task)
 	if err != nil {
-		if errors.Is(err, workflow.ErrNotFound) {
-			e.log.WarnContext(ctx, "result for unknown step dropped", "task_uuid", msg.TaskUUID, "step", msg.StepName)
-			return nil
-		}
 		return err
 	}
 	if msg.StepUUID != "" && msg.StepUUID != step.UUID {
@@ -357,7 +353,7 @@ func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, pare
 	if err != nil {
 		return nil, false, err
 	}
-	s, err := e.store.EnqueueOnlyChild(ctx, run.task.UUID, child, parent, trs, now, now.Add(e.cfg.EnqueueResendAfter))
+	s, err := e.store.EnqueueOnlyChild(ctx, run.task.UUID, child, parent, trs, now)
 	switch {
 	case errors.Is(err, workflow.ErrNotFound):
 		return nil, false, nil

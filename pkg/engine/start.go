@@ -43,7 +43,7 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		if len(initial) == 0 {
 			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
 		}
-		sweep := lifecycleOf(tpl).nextCheck(&workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: t.CreatedAt}, now)
+		sweep := e.taskCheckAt(lifecycleOf(tpl), &workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: t.CreatedAt}, now, now)
 		updated, err := e.moveTask(ctx, t, "", dynamo.TaskChange{SweepAt: sweep}, evs...)
 		switch {
 		case err == nil:

@@ -1,0 +1,72 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/engine"
+)
+
+// TestLostStepMessageIsSentAgain loses an enqueued step's message. Enqueued
+// steps stay out of the sweep index (it would cost two index writes per
+// step); the task's own check, due every EnqueueResendAfter, finds the step
+// and sends its message again.
+func TestLostStepMessageIsSentAgain(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: lost_ns
+name: lost
+version: "1.0.0"
+steps:
+  - {name: a, handler: add}
+  - {name: b, handler: add, dependencies: [a]}
+`)
+	b := newBareWith(t, tp, func(c *engine.Config) { c.EnqueueResendAfter = time.Minute })
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "lost_ns", Name: "lost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := b.f.Names.StepQueue("lost_ns")
+	if got := b.drain(t, queue); len(got) != 1 || got[0].StepName != "a" {
+		t.Fatalf("first send: %+v", got) // and the message is now lost
+	}
+	item, err := b.f.Env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(b.f.Names.StateTable()),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "T#" + task.UUID}, "sk": &types.AttributeValueMemberS{Value: "S#a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, indexed := item.Item["sweep_at"]; indexed {
+		t.Fatal("an enqueued step is in the sweep index")
+	}
+
+	b.now.Add(int64(30 * time.Second))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Resent != 0 {
+		t.Fatalf("sweep before the resend interval: %+v %v", rep, err)
+	}
+	b.now.Add(int64(31 * time.Second))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Resent != 1 || rep.Stale != 0 {
+		t.Fatalf("sweep after the resend interval: %+v %v", rep, err)
+	}
+	got := b.drain(t, queue)
+	if len(got) != 1 || got[0].StepName != "a" || got[0].Attempt != 1 {
+		t.Fatalf("message sent again: %+v", got)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Hour, "w", "", b.clock()); err != nil {
+		t.Fatalf("the resent message is claimable: %v", err)
+	}
+
+	// The task's check comes round again; a claimed step is not resent.
+	b.now.Add(int64(61 * time.Second))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Resent != 0 || rep.Examined == 0 {
+		t.Fatalf("next check: %+v %v", rep, err)
+	}
+	if got := b.drain(t, queue); len(got) != 0 {
+		t.Fatalf("a claimed step was sent again: %+v", got)
+	}
+}
