@@ -45,6 +45,7 @@ type Options struct {
 	BatchSizes   []int  // batch tasks to run, by worker count (default 98, 998, 9998: 100, 1,000, 10,000 steps)
 	Endpoint     string // benchmark a running AWS endpoint (e.g. LocalStack) instead of the embedded emulator
 	CPUProfile   string // when set, write a CPU profile of the single-task phase to this file
+	C32Profile   string // when set, write a CPU profile of the 32-concurrent-task phase to this file
 	Out          io.Writer
 }
 
@@ -244,7 +245,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.RequestsTotalPer = round2(rep.RequestsTotalPer)
 	rep.StepsPerSecC8 = round2(sps8)
 	fmt.Fprintf(o.Out, "throughput at 32 concurrent tasks…\n")
+	stop, err := startProfile(o.C32Profile)
+	if err != nil {
+		return nil, err
+	}
 	sps32, p99, err := throughput(ctx, 32, o.PerWorker, len(tpl.Steps), runTask)
+	stop()
 	if err != nil {
 		return nil, err
 	}
@@ -281,20 +287,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// startProfile starts the CPU profiler writing to path ("" does nothing) and
+// returns the function that stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 // singleTasks runs the latency phase with the hop tracer on and, when asked,
 // the CPU profiler.
 func singleTasks(ctx context.Context, o Options, tr *hopTracer, runTask func(context.Context) (time.Duration, error)) ([]time.Duration, error) {
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfile(o.CPUProfile)
+	if err != nil {
+		return nil, err
 	}
+	defer stop()
 	tr.setOn(true)
 	defer tr.setOn(false)
 	lat := make([]time.Duration, 0, o.Single)

@@ -513,17 +513,32 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 // c.From with c.Attempts attempts (a duplicate or stale message), and
 // workflow.ErrNotFound when the step does not exist.
 func (s *Store) TransitionStep(ctx context.Context, taskUUID, name string, c StepChange) (*workflow.Step, error) {
-	in := s.stepChangeUpdate(taskUUID, name, c)
-	in.ReturnValues = types.ReturnValueAllNew
-	out, err := s.db.UpdateItem(ctx, in)
+	out, err := s.applyStepChange(ctx, taskUUID, name, c, types.ReturnValueAllNew)
 	if err != nil {
-		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(fmt.Sprintf("step %s %v->%s", name, c.From, c.To), err))
+		return nil, err
 	}
 	st, err := decodeStep(out.Attributes)
 	if err != nil {
 		return nil, err
 	}
 	return st, s.resolveDependencies(ctx, st)
+}
+
+// ApplyStepChange is TransitionStep for a caller that does not need the
+// step back: DynamoDB returns nothing, so the response stays small.
+func (s *Store) ApplyStepChange(ctx context.Context, taskUUID, name string, c StepChange) error {
+	_, err := s.applyStepChange(ctx, taskUUID, name, c, types.ReturnValueNone)
+	return err
+}
+
+func (s *Store) applyStepChange(ctx context.Context, taskUUID, name string, c StepChange, rv types.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
+	in := s.stepChangeUpdate(taskUUID, name, c)
+	in.ReturnValues = rv
+	out, err := s.db.UpdateItem(ctx, in)
+	if err != nil {
+		return nil, s.explainStepFailure(ctx, taskUUID, name, mapErr(fmt.Sprintf("step %s %v->%s", name, c.From, c.To), err))
+	}
+	return out, nil
 }
 
 // explainStepFailure turns a conflict on a missing step into ErrNotFound.

@@ -63,7 +63,7 @@ func (e *Engine) applyFailure(ctx context.Context, run *taskRun, step *workflow.
 		if err != nil {
 			return err
 		}
-		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
+		err = e.store.ApplyStepChange(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: attempt, To: statemachine.StepError,
 			At: now, Transitions: trs, Error: fail, Release: strategy == "continue_on_failure" || step.Type == StepTypeCompensation,
 		})

@@ -69,7 +69,7 @@ func (e *Engine) moveStep(ctx context.Context, run *taskRun, s *workflow.Step, t
 	if err != nil {
 		return err
 	}
-	_, err = e.store.TransitionStep(ctx, run.task.UUID, s.Name, dynamo.StepChange{
+	err = e.store.ApplyStepChange(ctx, run.task.UUID, s.Name, dynamo.StepChange{
 		From: []statemachine.StepState{s.State}, Attempts: s.Attempts, To: to, At: now, Transitions: trs})
 	if errors.Is(err, workflow.ErrConflict) {
 		return nil
@@ -199,7 +199,7 @@ func (e *Engine) ApplyStepAction(ctx context.Context, taskUUID, stepUUID string,
 		return nil, err
 	}
 	change.To, change.Transitions = to, trs
-	if _, err := e.store.TransitionStep(ctx, taskUUID, step.Name, change); err != nil {
+	if err := e.store.ApplyStepChange(ctx, taskUUID, step.Name, change); err != nil {
 		return nil, err
 	}
 	e.notify(Event{TaskUUID: taskUUID, Namespace: run.task.Namespace, StepName: step.Name, State: string(to), Attempt: step.Attempts, At: change.At})

@@ -120,7 +120,7 @@ func (e *Engine) applySuccess(ctx context.Context, run *taskRun, step *workflow.
 		if len(trs) > 0 && msg.WorkerID != "" {
 			trs[0].Processor = msg.WorkerID // the worker handed the result over; the engine's clock stamps it
 		}
-		_, err = e.store.TransitionStep(ctx, run.task.UUID, step.Name, dynamo.StepChange{
+		err = e.store.ApplyStepChange(ctx, run.task.UUID, step.Name, dynamo.StepChange{
 			From: []statemachine.StepState{statemachine.StepInProgress}, Attempts: msg.Attempt,
 			To: statemachine.StepComplete, At: now, Transitions: trs,
 			Result: stored, ResultRef: ref,
