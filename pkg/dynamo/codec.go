@@ -60,7 +60,8 @@ const sortableTime = "2006-01-02T15:04:05.000000000Z"
 //     records are most of a step item and DynamoDB bills writes per KB:
 //     "h:<write time, 16 hex digits of Unix nanoseconds><process, 4 hex>
 //     <sequence, 4 hex><index, 1 hex>" holding {f, t, e, n, a (Unix
-//     nanoseconds), p, c, r}.
+//     nanoseconds), p, c, r}; step records leave c out (it is always the
+//     task's correlation ID).
 //
 // Both sort together by (write time, process, sequence, index).
 const (
@@ -132,10 +133,35 @@ func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []w
 	}
 }
 
+// addStepHistory is addHistory for a step: its compact records leave out
+// the correlation ID, which is always the task's (see stepRecords).
+func addStepHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
+	addHistory(item, writeAt, stepRecords(trs))
+}
+
+// stepRecords returns trs without their correlation IDs. A step's records
+// would otherwise repeat the task's correlation ID (36 bytes) in every
+// record, on an item billed per KB; readers that serve a step's trail fill
+// it from the task (workflow.Step.FillCorrelation).
+func stepRecords(trs []workflow.Transition) []workflow.Transition {
+	out := make([]workflow.Transition, len(trs))
+	for i, t := range trs {
+		t.CorrelationID = ""
+		out[i] = t
+	}
+	return out
+}
+
 // historySet returns the SET assignments appending trs in the compact form,
 // and fills the expression names and values.
 func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
 	return historyAssignments(compactHistoryNames(writeAt, len(trs)), trs, compactForm.encode, names, vals)
+}
+
+// stepHistorySet is historySet for a step's records (without correlation
+// IDs, see stepRecords).
+func stepHistorySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
+	return historySet(writeAt, stepRecords(trs), names, vals)
 }
 
 // wireHistorySet is historySet in the wire form, for the claim (every SDK
@@ -472,7 +498,7 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 		item["inputs"] = str(string(s.Inputs))
 	}
 	item["created_at"] = timeAttr(s.CreatedAt)
-	addHistory(item, s.CreatedAt, s.History)
+	addStepHistory(item, s.CreatedAt, s.History)
 	return item
 }
 

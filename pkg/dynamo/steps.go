@@ -371,7 +371,7 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 	var remove []string
 	vals := map[string]types.AttributeValue{":to": str(string(c.To)), ":now": timeAttr(c.At)}
 	names := map[string]string{}
-	appendHistory := historySet
+	appendHistory := stepHistorySet
 	if c.wireHistory {
 		appendHistory = wireHistorySet
 	}
@@ -591,7 +591,7 @@ func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent st
 		":zero": num(0), ":p": &types.AttributeValueMemberSS{Value: []string{parent}},
 		":shard": sweepShard(taskPK(taskUUID), stepSK(child)), ":due": sweepAt(sweep),
 	}
-	set := "SET st = :to, updated_at = :now, enqueued_at = :now, sweep_shard = :shard, sweep_at = :due" + historySet(now, trs, names, vals)
+	set := "SET st = :to, updated_at = :now, enqueued_at = :now, sweep_shard = :shard, sweep_at = :due" + stepHistorySet(now, trs, names, vals)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
 		UpdateExpression:          aws.String(set + " ADD done :p"),
