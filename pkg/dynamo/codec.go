@@ -31,6 +31,7 @@ const (
 	aResultRef        = "result_ref"
 	aError            = "error"
 	aUpdatedAt        = "updated_at"
+	aCreatedAt        = "created_at"
 	aCompletedAt      = "completed_at"
 	aEnqueuedAt       = "enqueued_at"
 	aClaimedAt        = "claimed_at"
@@ -105,11 +106,17 @@ func compactHistoryNames(writeAt time.Time, n int) []string {
 }
 
 // historyOrder maps a record's attribute name (either form) to a key that
-// sorts records of both forms in write order; ok is false for other names.
-func historyOrder(name string) (string, bool) {
+// sorts records of both forms in write order, and to the write time the
+// name holds; ok is false for other names.
+func historyOrder(name string) (order string, writeAt time.Time, ok bool) {
 	switch {
 	case strings.HasPrefix(name, historyPrefix):
-		return name[len(historyPrefix):], true
+		rest := name[len(historyPrefix):]
+		var at time.Time // zero when the name holds no time this reader knows
+		if len(rest) >= len(historyTime) {
+			at, _ = time.Parse(historyTime, rest[:len(historyTime)])
+		}
+		return rest, at, true
 	case strings.HasPrefix(name, compactHistoryPrefix) && len(name) == len(compactHistoryPrefix)+25:
 		rest := name[len(compactHistoryPrefix):]
 		nanos, err1 := strconv.ParseUint(rest[:16], 16, 64)
@@ -117,12 +124,12 @@ func historyOrder(name string) (string, bool) {
 		seq, err3 := strconv.ParseUint(rest[20:24], 16, 32)
 		idx, err4 := strconv.ParseUint(rest[24:], 16, 8)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return "", false
+			return "", time.Time{}, false
 		}
-		at := time.Unix(0, int64(nanos)).UTC().Format(historyTime)
-		return fmt.Sprintf("%s_%08x%08x_%02d", at, salt, seq, idx), true
+		at := time.Unix(0, int64(nanos)).UTC()
+		return fmt.Sprintf("%s_%08x%08x_%02d", at.Format(historyTime), salt, seq, idx), at, true
 	}
-	return "", false
+	return "", time.Time{}, false
 }
 
 // addHistory puts the transitions into an item being created.
@@ -310,15 +317,19 @@ func stringList(ss []string) *types.AttributeValueMemberL {
 	return &types.AttributeValueMemberL{Value: l}
 }
 
-func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
-	type record struct {
-		order string
-		m     map[string]types.AttributeValue
-		form  recordForm
-	}
-	var recs []record
+// storedRecord is a transition record read from an item, with the write
+// time its attribute name holds.
+type storedRecord struct {
+	order   string
+	writeAt time.Time
+	workflow.Transition
+}
+
+// getRecords reads an item's transition records (both forms) in write order.
+func getRecords(item map[string]types.AttributeValue) []storedRecord {
+	var recs []storedRecord
 	for k, v := range item {
-		order, ok := historyOrder(k)
+		order, writeAt, ok := historyOrder(k)
 		m, isMap := v.(*types.AttributeValueMemberM)
 		if !ok || !isMap {
 			continue
@@ -327,12 +338,20 @@ func getTransitions(item map[string]types.AttributeValue) []workflow.Transition 
 		if strings.HasPrefix(k, historyPrefix) {
 			form = wireForm
 		}
-		recs = append(recs, record{order, m.Value, form})
+		recs = append(recs, storedRecord{order, writeAt, form.decode(m.Value)})
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].order < recs[j].order })
+	return recs
+}
+
+func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
+	return transitionsOf(getRecords(item))
+}
+
+func transitionsOf(recs []storedRecord) []workflow.Transition {
 	out := make([]workflow.Transition, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, r.form.decode(r.m))
+		out = append(out, r.Transition)
 	}
 	return out
 }
@@ -464,7 +483,6 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue {
 	item := key(taskPK(taskUUID), stepSK(s.Name))
 	item[aKind] = str("step")
-	item["task_uuid"] = str(taskUUID)
 	item["step_uuid"] = str(s.UUID)
 	item["name"] = str(s.Name)
 	item["tstep"] = str(s.TemplateStep)
@@ -497,7 +515,9 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	if len(s.Inputs) > 0 {
 		item["inputs"] = str(string(s.Inputs))
 	}
-	item["created_at"] = timeAttr(s.CreatedAt)
+	if len(s.History) == 0 {
+		item["created_at"] = timeAttr(s.CreatedAt) // otherwise the first record's write time
+	}
 	addStepHistory(item, s.CreatedAt, s.History)
 	return item
 }
@@ -507,8 +527,10 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode step %s: %w", getS(item, "name"), err)
 	}
+	recs := getRecords(item)
+	derived := deriveStepTimes(recs)
 	return &workflow.Step{
-		TaskUUID:           getS(item, "task_uuid"),
+		TaskUUID:           taskUUIDOf(item),
 		UUID:               getS(item, "step_uuid"),
 		Name:               getS(item, "name"),
 		TemplateStep:       getS(item, "tstep"),
@@ -532,13 +554,13 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		Error:              getError(item),
 		Checkpoint:         getJSON(item, aCheckpoint),
 		WorkerID:           getS(item, aWorkerID),
-		CreatedAt:          getTime(item, "created_at"),
+		CreatedAt:          timeOr(item, aCreatedAt, derived.created),
 		UpdatedAt:          getTime(item, aUpdatedAt),
-		EnqueuedAt:         getTimePtr(item, aEnqueuedAt),
+		EnqueuedAt:         laterTimePtr(item, aEnqueuedAt, derived.enqueued),
 		ClaimedAt:          getTimePtr(item, aClaimedAt),
 		LastFailure:        getTimePtr(item, aLastFailure),
 		NextRetryAt:        getTimePtr(item, aNextRetryAt),
-		CompletedAt:        getTimePtr(item, aCompletedAt),
-		History:            getTransitions(item),
+		CompletedAt:        laterTimePtr(item, aCompletedAt, derived.completed),
+		History:            transitionsOf(recs),
 	}, nil
 }
