@@ -32,6 +32,8 @@ const (
 	aError            = "error"
 	aUpdatedAt        = "updated_at"
 	aCreatedAt        = "created_at"
+	aStepType         = "stype"
+	aTemplateStep     = "tstep"
 	aCompletedAt      = "completed_at"
 	aEnqueuedAt       = "enqueued_at"
 	aClaimedAt        = "claimed_at"
@@ -485,9 +487,13 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	item[aKind] = str("step")
 	item["step_uuid"] = str(s.UUID)
 	item["name"] = str(s.Name)
-	item["tstep"] = str(s.TemplateStep)
+	if s.TemplateStep != s.Name {
+		item[aTemplateStep] = str(s.TemplateStep)
+	}
 	item["handler"] = str(s.Handler)
-	item["stype"] = str(s.Type)
+	if s.Type != defaultStepType {
+		item[aStepType] = str(s.Type)
+	}
 	item[aState] = str(string(s.State))
 	item[aAttempts] = num(int64(s.Attempts))
 	item["max_attempts"] = num(int64(s.MaxAttempts))
@@ -533,9 +539,9 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		TaskUUID:           taskUUIDOf(item),
 		UUID:               getS(item, "step_uuid"),
 		Name:               getS(item, "name"),
-		TemplateStep:       getS(item, "tstep"),
+		TemplateStep:       templateStepOf(item),
 		Handler:            getS(item, "handler"),
-		Type:               getS(item, "stype"),
+		Type:               stepTypeOf(item),
 		State:              st,
 		Attempts:           int(getN(item, aAttempts)),
 		MaxAttempts:        int(getN(item, "max_attempts")),

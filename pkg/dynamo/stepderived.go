@@ -8,6 +8,7 @@ import (
 
 	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/statemachine"
+	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
@@ -16,6 +17,7 @@ import (
 // (docs/data-model.md, "Step items"):
 //
 //   - the task's UUID is in the key (pk "T#<task uuid>");
+//   - stype is left out for a standard step, tstep when it is the step's name;
 //   - created_at is the write time of the step's first record, enqueued_at
 //     that of its last record to enqueued, completed_at that of its last
 //     record to complete or resolved_manually (every change writes its
@@ -26,6 +28,26 @@ import (
 // present: created_at as it is, enqueued_at and completed_at as the later of
 // the attribute and the records (an item enqueued by an older writer and
 // enqueued again by this one has a stale attribute).
+
+// defaultStepType is the type of a step item without stype.
+const defaultStepType = string(template.StepStandard)
+
+// stepTypeOf is a step item's type: stype, left out for standard steps.
+func stepTypeOf(item map[string]types.AttributeValue) string {
+	if _, ok := item[aStepType]; !ok {
+		return defaultStepType
+	}
+	return getS(item, aStepType)
+}
+
+// templateStepOf is the template step of a step item: tstep, left out when
+// it is the step's name (every step but batch workers and compensations).
+func templateStepOf(item map[string]types.AttributeValue) string {
+	if _, ok := item[aTemplateStep]; !ok {
+		return getS(item, "name")
+	}
+	return getS(item, aTemplateStep)
+}
 
 // taskUUIDOf is the task UUID of an item of a task's partition: from its key,
 // or from a task_uuid attribute where the key was not read.

@@ -67,7 +67,9 @@ func wireName(writeAt time.Time, seq, idx int) string {
 func TestStepItemLeavesOutWhatItsRecordsHold(t *testing.T) {
 	t.Parallel()
 	s := newRawStore(t)
-	task := createTask(t, s.Store, newStep("a"))
+	worker := newStep("work_001")
+	worker.TemplateStep, worker.Type = "work", "batch_worker"
+	task := createTask(t, s.Store, newStep("a"), worker)
 	enqueuedAt, claimedAt, doneAt := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
 	corr := task.CorrelationID
 	// Record times differ from the write times, as when the engine stamps
@@ -90,7 +92,7 @@ func TestStepItemLeavesOutWhatItsRecordsHold(t *testing.T) {
 	require.NoError(t, err)
 
 	item := s.item(t, task.UUID, "a")
-	for _, a := range []string{"task_uuid", "created_at", "enqueued_at", "completed_at"} {
+	for _, a := range []string{"task_uuid", "created_at", "enqueued_at", "completed_at", "stype", "tstep"} {
 		require.NotContains(t, item, a)
 	}
 	for _, a := range []string{"updated_at", "claimed_at", "last_attempted_at", "worker_id"} {
@@ -104,6 +106,8 @@ func TestStepItemLeavesOutWhatItsRecordsHold(t *testing.T) {
 
 	for _, got := range []*workflow.Step{done, getStep(t, s.Store, task.UUID, "a")} {
 		require.Equal(t, task.UUID, got.TaskUUID)
+		require.Equal(t, "standard", got.Type)
+		require.Equal(t, "a", got.TemplateStep)
 		require.Equal(t, t0, got.CreatedAt)
 		require.Equal(t, &enqueuedAt, got.EnqueuedAt)
 		require.Equal(t, &claimedAt, got.ClaimedAt)
@@ -116,6 +120,14 @@ func TestStepItemLeavesOutWhatItsRecordsHold(t *testing.T) {
 			require.Equal(t, corr, tr.CorrelationID)
 		}
 	}
+
+	// Types and template steps other than the defaults are stored.
+	w := s.item(t, task.UUID, "work_001")
+	require.Equal(t, sAttr("work"), w["tstep"])
+	require.Equal(t, sAttr("batch_worker"), w["stype"])
+	got := getStep(t, s.Store, task.UUID, "work_001")
+	require.Equal(t, "work", got.TemplateStep)
+	require.Equal(t, "batch_worker", got.Type)
 }
 
 // oldStepItem is a completed step as the previous version wrote it: every

@@ -628,7 +628,7 @@ func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, 
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :s)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(taskPK(taskUUID)), ":s": str("S#")},
-		ProjectionExpression:      aws.String("st, stype, released"),
+		ProjectionExpression:      aws.String("st, " + aStepType + ", released"),
 		ConsistentRead:            aws.Bool(true),
 	}
 	open := 0
@@ -638,7 +638,7 @@ func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, 
 			return 0, mapErr("count open steps", err)
 		}
 		for _, it := range out.Items {
-			if onlyType != "" && getS(it, "stype") != onlyType {
+			if onlyType != "" && stepTypeOf(it) != onlyType {
 				continue
 			}
 			switch statemachine.StepState(getS(it, aState)) {
