@@ -62,9 +62,9 @@ const sortableTime = "2006-01-02T15:04:05.000000000Z"
 //   - the compact form the engine writes for everything else, because the
 //     records are most of a step item and DynamoDB bills writes per KB:
 //     "h:<write time, 16 hex digits of Unix nanoseconds><process, 4 hex>
-//     <sequence, 4 hex><index, 1 hex>" holding {f, t, e, n, a (Unix
-//     nanoseconds), p, c, r}; step records leave c out (it is always the
-//     task's correlation ID).
+//     <sequence, 4 hex><index, 1 hex>" holding {f, t, e (state and event
+//     names as numbers, see recordcodes.go), n, a (Unix nanoseconds), p, c,
+//     r}; step records leave c out (it is always the task's correlation ID).
 //
 // Both sort together by (write time, process, sequence, index).
 const (
@@ -192,30 +192,36 @@ func historyAssignments(attrNames []string, trs []workflow.Transition, encode fu
 }
 
 // recordForm is one encoding of a transition record: its keys, how it
-// stores the time, and whether an empty "from" is written.
+// stores the time and the state and event names, and whether an empty
+// "from" is written.
 type recordForm struct {
 	from, to, event, attempt, at, processor, correlation, reason string
 	alwaysFrom                                                   bool
 	encodeAt                                                     func(time.Time) types.AttributeValue
 	decodeAt                                                     func(map[string]types.AttributeValue, string) time.Time
+	encodeName                                                   func(string) types.AttributeValue
+	decodeName                                                   func(map[string]types.AttributeValue, string) string
 }
 
 var (
 	// wireForm is what workers write when they claim (docs/protocol.md §5).
 	wireForm = recordForm{from: "from", to: "to", event: "event", attempt: "attempt", at: "at",
 		processor: "processor", correlation: "correlation_id", reason: "reason", alwaysFrom: true,
-		encodeAt: func(t time.Time) types.AttributeValue { return timeAttr(t) }, decodeAt: getTime}
-	// compactForm is what the engine writes.
+		encodeAt: func(t time.Time) types.AttributeValue { return timeAttr(t) }, decodeAt: getTime,
+		encodeName: func(n string) types.AttributeValue { return str(n) }, decodeName: getS}
+	// compactForm is what the engine writes: state and event names as
+	// numbers (recordcodes.go).
 	compactForm = recordForm{from: "f", to: "t", event: "e", attempt: "n", at: "a",
 		processor: "p", correlation: "c", reason: "r",
-		encodeAt: func(t time.Time) types.AttributeValue { return num(t.UnixNano()) },
-		decodeAt: func(m map[string]types.AttributeValue, k string) time.Time { return unixNanos(getN(m, k)) }}
+		encodeAt:   func(t time.Time) types.AttributeValue { return num(t.UnixNano()) },
+		decodeAt:   func(m map[string]types.AttributeValue, k string) time.Time { return unixNanos(getN(m, k)) },
+		encodeName: codeAttr, decodeName: getCode}
 )
 
 func (f recordForm) encode(t workflow.Transition) *types.AttributeValueMemberM {
-	m := map[string]types.AttributeValue{f.to: str(t.To), f.event: str(t.Event), f.at: f.encodeAt(t.At)}
+	m := map[string]types.AttributeValue{f.to: f.encodeName(t.To), f.event: f.encodeName(t.Event), f.at: f.encodeAt(t.At)}
 	if t.From != "" || f.alwaysFrom {
-		m[f.from] = str(t.From)
+		m[f.from] = f.encodeName(t.From)
 	}
 	if t.Attempt != 0 {
 		m[f.attempt] = num(int64(t.Attempt))
@@ -234,7 +240,7 @@ func (f recordForm) encode(t workflow.Transition) *types.AttributeValueMemberM {
 
 func (f recordForm) decode(m map[string]types.AttributeValue) workflow.Transition {
 	return workflow.Transition{
-		From: getS(m, f.from), To: getS(m, f.to), Event: getS(m, f.event),
+		From: f.decodeName(m, f.from), To: f.decodeName(m, f.to), Event: f.decodeName(m, f.event),
 		Attempt: int(getN(m, f.attempt)), At: f.decodeAt(m, f.at), Processor: getS(m, f.processor),
 		CorrelationID: getS(m, f.correlation), Reason: getS(m, f.reason),
 	}
