@@ -56,11 +56,18 @@ func (h *Handler) stepBody(ctx context.Context, r *request, s *workflow.Step) re
 }
 
 // stepAudit serves GET /v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit.
+// It reads the task too: a step's records carry the task's correlation ID
+// only through it.
 func (h *Handler) stepAudit(ctx context.Context, r *request) response {
 	s, res, ok := h.findStep(ctx, r)
 	if !ok {
 		return res
 	}
+	t, err := h.engine.Store().GetTask(ctx, s.TaskUUID)
+	if err != nil {
+		return h.taskError(ctx, r, s.TaskUUID, err)
+	}
+	s.FillCorrelation(t.CorrelationID)
 	return jsonResponse(200, auditEntries(s.Name, s.UUID, s.History))
 }
 
@@ -82,6 +89,7 @@ func (h *Handler) taskAudit(ctx context.Context, r *request) response {
 	}
 	entries := auditEntries("task", "", t.History)
 	for _, s := range steps {
+		s.FillCorrelation(t.CorrelationID)
 		entries = append(entries, auditEntries(s.Name, s.UUID, s.History)...)
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].CreatedAt.Before(entries[j].CreatedAt) })

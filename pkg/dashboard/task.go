@@ -219,6 +219,7 @@ func auditOf(t *workflow.Task, steps []*workflow.Step) []auditRow {
 		out = append(out, auditRow{Transition: tr, Entity: "task"})
 	}
 	for _, s := range steps {
+		s.FillCorrelation(t.CorrelationID)
 		for _, tr := range s.History {
 			out = append(out, auditRow{Transition: tr, Entity: s.Name})
 		}

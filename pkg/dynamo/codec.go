@@ -31,6 +31,9 @@ const (
 	aResultRef        = "result_ref"
 	aError            = "error"
 	aUpdatedAt        = "updated_at"
+	aCreatedAt        = "created_at"
+	aStepType         = "stype"
+	aTemplateStep     = "tstep"
 	aCompletedAt      = "completed_at"
 	aEnqueuedAt       = "enqueued_at"
 	aClaimedAt        = "claimed_at"
@@ -59,8 +62,9 @@ const sortableTime = "2006-01-02T15:04:05.000000000Z"
 //   - the compact form the engine writes for everything else, because the
 //     records are most of a step item and DynamoDB bills writes per KB:
 //     "h:<write time, 16 hex digits of Unix nanoseconds><process, 4 hex>
-//     <sequence, 4 hex><index, 1 hex>" holding {f, t, e, n, a (Unix
-//     nanoseconds), p, c, r}.
+//     <sequence, 4 hex><index, 1 hex>" holding {f, t, e (state and event
+//     names as numbers, see recordcodes.go), n, a (Unix nanoseconds), p, c,
+//     r}; step records leave c out (it is always the task's correlation ID).
 //
 // Both sort together by (write time, process, sequence, index).
 const (
@@ -104,11 +108,17 @@ func compactHistoryNames(writeAt time.Time, n int) []string {
 }
 
 // historyOrder maps a record's attribute name (either form) to a key that
-// sorts records of both forms in write order; ok is false for other names.
-func historyOrder(name string) (string, bool) {
+// sorts records of both forms in write order, and to the write time the
+// name holds; ok is false for other names.
+func historyOrder(name string) (order string, writeAt time.Time, ok bool) {
 	switch {
 	case strings.HasPrefix(name, historyPrefix):
-		return name[len(historyPrefix):], true
+		rest := name[len(historyPrefix):]
+		var at time.Time // zero when the name holds no time this reader knows
+		if len(rest) >= len(historyTime) {
+			at, _ = time.Parse(historyTime, rest[:len(historyTime)])
+		}
+		return rest, at, true
 	case strings.HasPrefix(name, compactHistoryPrefix) && len(name) == len(compactHistoryPrefix)+25:
 		rest := name[len(compactHistoryPrefix):]
 		nanos, err1 := strconv.ParseUint(rest[:16], 16, 64)
@@ -116,12 +126,12 @@ func historyOrder(name string) (string, bool) {
 		seq, err3 := strconv.ParseUint(rest[20:24], 16, 32)
 		idx, err4 := strconv.ParseUint(rest[24:], 16, 8)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return "", false
+			return "", time.Time{}, false
 		}
-		at := time.Unix(0, int64(nanos)).UTC().Format(historyTime)
-		return fmt.Sprintf("%s_%08x%08x_%02d", at, salt, seq, idx), true
+		at := time.Unix(0, int64(nanos)).UTC()
+		return fmt.Sprintf("%s_%08x%08x_%02d", at.Format(historyTime), salt, seq, idx), at, true
 	}
-	return "", false
+	return "", time.Time{}, false
 }
 
 // addHistory puts the transitions into an item being created.
@@ -132,10 +142,35 @@ func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []w
 	}
 }
 
+// addStepHistory is addHistory for a step: its compact records leave out
+// the correlation ID, which is always the task's (see stepRecords).
+func addStepHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
+	addHistory(item, writeAt, stepRecords(trs))
+}
+
+// stepRecords returns trs without their correlation IDs. A step's records
+// would otherwise repeat the task's correlation ID (36 bytes) in every
+// record, on an item billed per KB; readers that serve a step's trail fill
+// it from the task (workflow.Step.FillCorrelation).
+func stepRecords(trs []workflow.Transition) []workflow.Transition {
+	out := make([]workflow.Transition, len(trs))
+	for i, t := range trs {
+		t.CorrelationID = ""
+		out[i] = t
+	}
+	return out
+}
+
 // historySet returns the SET assignments appending trs in the compact form,
 // and fills the expression names and values.
 func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
 	return historyAssignments(compactHistoryNames(writeAt, len(trs)), trs, compactForm.encode, names, vals)
+}
+
+// stepHistorySet is historySet for a step's records (without correlation
+// IDs, see stepRecords).
+func stepHistorySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
+	return historySet(writeAt, stepRecords(trs), names, vals)
 }
 
 // wireHistorySet is historySet in the wire form, for the claim (every SDK
@@ -157,30 +192,36 @@ func historyAssignments(attrNames []string, trs []workflow.Transition, encode fu
 }
 
 // recordForm is one encoding of a transition record: its keys, how it
-// stores the time, and whether an empty "from" is written.
+// stores the time and the state and event names, and whether an empty
+// "from" is written.
 type recordForm struct {
 	from, to, event, attempt, at, processor, correlation, reason string
 	alwaysFrom                                                   bool
 	encodeAt                                                     func(time.Time) types.AttributeValue
 	decodeAt                                                     func(map[string]types.AttributeValue, string) time.Time
+	encodeName                                                   func(string) types.AttributeValue
+	decodeName                                                   func(map[string]types.AttributeValue, string) string
 }
 
 var (
 	// wireForm is what workers write when they claim (docs/protocol.md §5).
 	wireForm = recordForm{from: "from", to: "to", event: "event", attempt: "attempt", at: "at",
 		processor: "processor", correlation: "correlation_id", reason: "reason", alwaysFrom: true,
-		encodeAt: func(t time.Time) types.AttributeValue { return timeAttr(t) }, decodeAt: getTime}
-	// compactForm is what the engine writes.
+		encodeAt: func(t time.Time) types.AttributeValue { return timeAttr(t) }, decodeAt: getTime,
+		encodeName: func(n string) types.AttributeValue { return str(n) }, decodeName: getS}
+	// compactForm is what the engine writes: state and event names as
+	// numbers (recordcodes.go).
 	compactForm = recordForm{from: "f", to: "t", event: "e", attempt: "n", at: "a",
 		processor: "p", correlation: "c", reason: "r",
-		encodeAt: func(t time.Time) types.AttributeValue { return num(t.UnixNano()) },
-		decodeAt: func(m map[string]types.AttributeValue, k string) time.Time { return unixNanos(getN(m, k)) }}
+		encodeAt:   func(t time.Time) types.AttributeValue { return num(t.UnixNano()) },
+		decodeAt:   func(m map[string]types.AttributeValue, k string) time.Time { return unixNanos(getN(m, k)) },
+		encodeName: codeAttr, decodeName: getCode}
 )
 
 func (f recordForm) encode(t workflow.Transition) *types.AttributeValueMemberM {
-	m := map[string]types.AttributeValue{f.to: str(t.To), f.event: str(t.Event), f.at: f.encodeAt(t.At)}
+	m := map[string]types.AttributeValue{f.to: f.encodeName(t.To), f.event: f.encodeName(t.Event), f.at: f.encodeAt(t.At)}
 	if t.From != "" || f.alwaysFrom {
-		m[f.from] = str(t.From)
+		m[f.from] = f.encodeName(t.From)
 	}
 	if t.Attempt != 0 {
 		m[f.attempt] = num(int64(t.Attempt))
@@ -199,7 +240,7 @@ func (f recordForm) encode(t workflow.Transition) *types.AttributeValueMemberM {
 
 func (f recordForm) decode(m map[string]types.AttributeValue) workflow.Transition {
 	return workflow.Transition{
-		From: getS(m, f.from), To: getS(m, f.to), Event: getS(m, f.event),
+		From: f.decodeName(m, f.from), To: f.decodeName(m, f.to), Event: f.decodeName(m, f.event),
 		Attempt: int(getN(m, f.attempt)), At: f.decodeAt(m, f.at), Processor: getS(m, f.processor),
 		CorrelationID: getS(m, f.correlation), Reason: getS(m, f.reason),
 	}
@@ -284,15 +325,19 @@ func stringList(ss []string) *types.AttributeValueMemberL {
 	return &types.AttributeValueMemberL{Value: l}
 }
 
-func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
-	type record struct {
-		order string
-		m     map[string]types.AttributeValue
-		form  recordForm
-	}
-	var recs []record
+// storedRecord is a transition record read from an item, with the write
+// time its attribute name holds.
+type storedRecord struct {
+	order   string
+	writeAt time.Time
+	workflow.Transition
+}
+
+// getRecords reads an item's transition records (both forms) in write order.
+func getRecords(item map[string]types.AttributeValue) []storedRecord {
+	var recs []storedRecord
 	for k, v := range item {
-		order, ok := historyOrder(k)
+		order, writeAt, ok := historyOrder(k)
 		m, isMap := v.(*types.AttributeValueMemberM)
 		if !ok || !isMap {
 			continue
@@ -301,12 +346,20 @@ func getTransitions(item map[string]types.AttributeValue) []workflow.Transition 
 		if strings.HasPrefix(k, historyPrefix) {
 			form = wireForm
 		}
-		recs = append(recs, record{order, m.Value, form})
+		recs = append(recs, storedRecord{order, writeAt, form.decode(m.Value)})
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].order < recs[j].order })
+	return recs
+}
+
+func getTransitions(item map[string]types.AttributeValue) []workflow.Transition {
+	return transitionsOf(getRecords(item))
+}
+
+func transitionsOf(recs []storedRecord) []workflow.Transition {
 	out := make([]workflow.Transition, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, r.form.decode(r.m))
+		out = append(out, r.Transition)
 	}
 	return out
 }
@@ -438,12 +491,15 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue {
 	item := key(taskPK(taskUUID), stepSK(s.Name))
 	item[aKind] = str("step")
-	item["task_uuid"] = str(taskUUID)
 	item["step_uuid"] = str(s.UUID)
 	item["name"] = str(s.Name)
-	item["tstep"] = str(s.TemplateStep)
+	if s.TemplateStep != s.Name {
+		item[aTemplateStep] = str(s.TemplateStep)
+	}
 	item["handler"] = str(s.Handler)
-	item["stype"] = str(s.Type)
+	if s.Type != defaultStepType {
+		item[aStepType] = str(s.Type)
+	}
 	item[aState] = str(string(s.State))
 	item[aAttempts] = num(int64(s.Attempts))
 	item["max_attempts"] = num(int64(s.MaxAttempts))
@@ -471,8 +527,10 @@ func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue
 	if len(s.Inputs) > 0 {
 		item["inputs"] = str(string(s.Inputs))
 	}
-	item["created_at"] = timeAttr(s.CreatedAt)
-	addHistory(item, s.CreatedAt, s.History)
+	if len(s.History) == 0 {
+		item["created_at"] = timeAttr(s.CreatedAt) // otherwise the first record's write time
+	}
+	addStepHistory(item, s.CreatedAt, s.History)
 	return item
 }
 
@@ -481,13 +539,15 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode step %s: %w", getS(item, "name"), err)
 	}
+	recs := getRecords(item)
+	derived := deriveStepTimes(recs)
 	return &workflow.Step{
-		TaskUUID:           getS(item, "task_uuid"),
+		TaskUUID:           taskUUIDOf(item),
 		UUID:               getS(item, "step_uuid"),
 		Name:               getS(item, "name"),
-		TemplateStep:       getS(item, "tstep"),
+		TemplateStep:       templateStepOf(item),
 		Handler:            getS(item, "handler"),
-		Type:               getS(item, "stype"),
+		Type:               stepTypeOf(item),
 		State:              st,
 		Attempts:           int(getN(item, aAttempts)),
 		MaxAttempts:        int(getN(item, "max_attempts")),
@@ -506,13 +566,13 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		Error:              getError(item),
 		Checkpoint:         getJSON(item, aCheckpoint),
 		WorkerID:           getS(item, aWorkerID),
-		CreatedAt:          getTime(item, "created_at"),
+		CreatedAt:          timeOr(item, aCreatedAt, derived.created),
 		UpdatedAt:          getTime(item, aUpdatedAt),
-		EnqueuedAt:         getTimePtr(item, aEnqueuedAt),
+		EnqueuedAt:         laterTimePtr(item, aEnqueuedAt, derived.enqueued),
 		ClaimedAt:          getTimePtr(item, aClaimedAt),
 		LastFailure:        getTimePtr(item, aLastFailure),
 		NextRetryAt:        getTimePtr(item, aNextRetryAt),
-		CompletedAt:        getTimePtr(item, aCompletedAt),
-		History:            getTransitions(item),
+		CompletedAt:        laterTimePtr(item, aCompletedAt, derived.completed),
+		History:            transitionsOf(recs),
 	}, nil
 }

@@ -421,7 +421,7 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 	var remove []string
 	vals := map[string]types.AttributeValue{":to": str(string(c.To)), ":now": timeAttr(c.At)}
 	names := map[string]string{}
-	appendHistory := historySet
+	appendHistory := stepHistorySet
 	if c.wireHistory {
 		appendHistory = wireHistorySet
 	}
@@ -441,13 +441,20 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 		set += ", attempts = :sa"
 		vals[":sa"] = num(int64(*c.SetAttempts))
 	}
+	// enqueued_at and completed_at are the write time of the records that
+	// reach those states (see stepderived.go); written only by a change
+	// without such a record.
 	switch c.To {
 	case statemachine.StepEnqueued:
-		set += ", enqueued_at = :now"
+		if !recordsReach(c.Transitions, c.To) {
+			set += ", enqueued_at = :now"
+		}
 	case statemachine.StepInProgress:
 		set += ", claimed_at = :now, last_attempted_at = :now"
 	case statemachine.StepComplete, statemachine.StepResolvedManually:
-		set += ", completed_at = :now"
+		if !recordsReach(c.Transitions, c.To) {
+			set += ", completed_at = :now"
+		}
 	case statemachine.StepError, statemachine.StepWaitingForRetry:
 		set += ", last_failure_at = :now"
 	}
@@ -587,11 +594,13 @@ type DueItem struct {
 }
 
 // dueProjection reads the attributes the sweep index projects, so the
-// sweeper's code cannot come to rely on one the index does not carry.
+// sweeper's code cannot come to rely on one the index does not carry, and
+// the partition key (an index always carries the table's keys): step items
+// hold their task's UUID only there.
 var dueProjection, dueProjectionNames = func() (string, map[string]string) {
 	names := map[string]string{}
 	var parts []string
-	for i, a := range append([]string{resources.AttrSweepAt}, resources.SweepIndexAttributes...) {
+	for i, a := range append([]string{resources.AttrPK, resources.AttrSweepAt}, resources.SweepIndexAttributes...) {
 		ph := fmt.Sprintf("#p%d", i)
 		names[ph] = a
 		parts = append(parts, ph)
@@ -609,7 +618,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, e
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":s": str(fmt.Sprintf("SW#%d", shard)), ":now": sweepAt(now),
 			},
-			// Only what the index projects (and the sweep time).
+			// Only what the index projects (and the sweep time and pk).
 			ProjectionExpression:     aws.String(dueProjection),
 			ExpressionAttributeNames: dueProjectionNames,
 			Limit:                    aws.Int32(int32(limit - len(items))),
@@ -619,7 +628,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, e
 			return nil, mapErr("query due items", err)
 		}
 		for _, it := range out.Items {
-			d := DueItem{TaskUUID: getS(it, "task_uuid"), State: getS(it, aState), Attempts: int(getN(it, aAttempts)), DueAt: getS(it, resources.AttrSweepAt)}
+			d := DueItem{TaskUUID: taskUUIDOf(it), State: getS(it, aState), Attempts: int(getN(it, aAttempts)), DueAt: getS(it, resources.AttrSweepAt)}
 			if getS(it, aKind) == "step" {
 				d.StepName = getS(it, "name")
 			}
@@ -655,7 +664,10 @@ func (s *Store) EnqueueOnlyChild(ctx context.Context, taskUUID, child, parent st
 		":to": str(string(statemachine.StepEnqueued)), ":now": timeAttr(now), ":pending": str(string(statemachine.StepPending)),
 		":zero": num(0), ":p": &types.AttributeValueMemberSS{Value: []string{parent}},
 	}
-	set := "SET st = :to, updated_at = :now, enqueued_at = :now" + historySet(now, trs, names, vals)
+	set := "SET st = :to, updated_at = :now" + stepHistorySet(now, trs, names, vals)
+	if !recordsReach(trs, statemachine.StepEnqueued) {
+		set += ", enqueued_at = :now" // otherwise the records' write time
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(child)),
 		UpdateExpression:          aws.String(set + " ADD done :p"),
@@ -680,7 +692,7 @@ func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, 
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :s)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(taskPK(taskUUID)), ":s": str("S#")},
-		ProjectionExpression:      aws.String("st, stype, released"),
+		ProjectionExpression:      aws.String("st, " + aStepType + ", released"),
 		ConsistentRead:            aws.Bool(true),
 	}
 	open := 0
@@ -690,7 +702,7 @@ func (s *Store) OpenSteps(ctx context.Context, taskUUID, onlyType string) (int, 
 			return 0, mapErr("count open steps", err)
 		}
 		for _, it := range out.Items {
-			if onlyType != "" && getS(it, "stype") != onlyType {
+			if onlyType != "" && stepTypeOf(it) != onlyType {
 				continue
 			}
 			switch statemachine.StepState(getS(it, aState)) {

@@ -638,6 +638,11 @@ func TestHistoryComesBackInWriteOrder(t *testing.T) {
 			Processor: "results", CorrelationID: "corr", Reason: "retry in 1s"}
 		transit(t, s, task.UUID, "a", tr)
 		got := getStep(t, s, task.UUID, "a")
+		// A step's compact records leave the correlation ID to the task.
+		want := tr
+		want.CorrelationID = ""
+		require.Equal(t, want, got.History[1])
+		got.FillCorrelation("corr")
 		require.Equal(t, tr, got.History[1])
 	})
 }

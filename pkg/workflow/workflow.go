@@ -132,3 +132,15 @@ func (s *Step) DependenciesMet() bool {
 	}
 	return true
 }
+
+// FillCorrelation gives the step's transition records that carry no
+// correlation ID the task's, id. A step's records always belong to its
+// task's correlation, so the store keeps them without it (docs/data-model.md)
+// and whoever serves a step's trail, holding the task, fills it in.
+func (s *Step) FillCorrelation(id string) {
+	for i := range s.History {
+		if s.History[i].CorrelationID == "" {
+			s.History[i].CorrelationID = id
+		}
+	}
+}
