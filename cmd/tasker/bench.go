@@ -52,6 +52,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.Endpoint, "endpoint", "", "benchmark a running AWS endpoint (e.g. LocalStack at http://localhost:4566) instead of the embedded one")
 	cmd.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-task phase to this file (read it with go tool pprof)")
 	cmd.Flags().StringVar(&o.C32Profile, "cpuprofile-c32", "", "write a CPU profile of the 32-concurrent-task phase to this file")
+	cmd.Flags().IntVar(&o.GCPercent, "gogc", 400, "Go GC target of the benchmark process, which also holds the embedded emulator's data (0: leave GOGC alone)")
 	cmd.Flags().StringVar(&out, "out", "", "write the report as JSON to this file")
 	return cmd
 }

@@ -143,16 +143,17 @@ func addHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []w
 }
 
 // addStepHistory is addHistory for a step: its compact records leave out
-// the correlation ID, which is always the task's (see stepRecords).
+// the correlation ID, which is always the task's (see uncorrelated).
 func addStepHistory(item map[string]types.AttributeValue, writeAt time.Time, trs []workflow.Transition) {
-	addHistory(item, writeAt, stepRecords(trs))
+	addHistory(item, writeAt, uncorrelated(trs))
 }
 
-// stepRecords returns trs without their correlation IDs. A step's records
-// would otherwise repeat the task's correlation ID (36 bytes) in every
-// record, on an item billed per KB; readers that serve a step's trail fill
-// it from the task (workflow.Step.FillCorrelation).
-func stepRecords(trs []workflow.Transition) []workflow.Transition {
+// uncorrelated returns trs without their correlation IDs. Task and step
+// records would otherwise repeat the task's correlation ID (36 bytes) in
+// every record, on items billed per KB. decodeTask fills a task's records
+// from its own correlation_id; readers that serve a step's trail fill it
+// from the task (workflow.Step.FillCorrelation).
+func uncorrelated(trs []workflow.Transition) []workflow.Transition {
 	out := make([]workflow.Transition, len(trs))
 	for i, t := range trs {
 		t.CorrelationID = ""
@@ -168,9 +169,9 @@ func historySet(writeAt time.Time, trs []workflow.Transition, names map[string]s
 }
 
 // stepHistorySet is historySet for a step's records (without correlation
-// IDs, see stepRecords).
+// IDs, see uncorrelated).
 func stepHistorySet(writeAt time.Time, trs []workflow.Transition, names map[string]string, vals map[string]types.AttributeValue) string {
-	return historySet(writeAt, stepRecords(trs), names, vals)
+	return historySet(writeAt, uncorrelated(trs), names, vals)
 }
 
 // wireHistorySet is historySet in the wire form, for the claim (every SDK
@@ -451,7 +452,7 @@ func taskItem(t *workflow.Task) map[string]types.AttributeValue {
 	item[aPaused] = boolean(t.Paused)
 	item["created_at"] = timeAttr(t.CreatedAt)
 	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
-	addHistory(item, t.UpdatedAt, t.History)
+	addHistory(item, t.UpdatedAt, uncorrelated(t.History))
 	item["gsi1pk"] = str("NS#" + t.Namespace)
 	item["gsi1sk"] = str(t.CreatedAt.UTC().Format(sortableTime) + "#" + t.UUID)
 	return item
@@ -462,7 +463,7 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode task %s: %w", getS(item, "task_uuid"), err)
 	}
-	return &workflow.Task{
+	t := &workflow.Task{
 		UUID:                getS(item, "task_uuid"),
 		Namespace:           getS(item, "namespace"),
 		Name:                getS(item, "name"),
@@ -485,7 +486,13 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 		Compensating:        getBool(item, "compensating"),
 		CompensationFailed:  getStrings(item, "comp_failed"),
 		History:             getTransitions(item),
-	}, nil
+	}
+	for i := range t.History {
+		if t.History[i].CorrelationID == "" {
+			t.History[i].CorrelationID = t.CorrelationID
+		}
+	}
+	return t, nil
 }
 
 func stepItem(taskUUID string, s *workflow.Step) map[string]types.AttributeValue {

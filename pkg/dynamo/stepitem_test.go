@@ -219,3 +219,38 @@ func TestOldFormatStepItemMovesOn(t *testing.T) {
 	require.Equal(t, created, got.CreatedAt)
 	require.Equal(t, taskUUID, got.TaskUUID)
 }
+
+// TestTaskRecordsLeaveOutCorrelation checks that a task's compact records do
+// not repeat its correlation ID as stored, and come back with it.
+func TestTaskRecordsLeaveOutCorrelation(t *testing.T) {
+	t.Parallel()
+	s := newRawStore(t)
+	task := newTask("suite", t0)
+	task.State = statemachine.TaskPending
+	task.History = []workflow.Transition{{To: "pending", Event: "create", At: t0, Processor: "engine", CorrelationID: task.CorrelationID}}
+	require.NoError(t, s.CreateTask(t.Context(), task, nil))
+	_, err := s.TransitionTask(t.Context(), task.UUID, dynamo.TaskChange{
+		From: statemachine.TaskPending, To: statemachine.TaskInitializing, At: t0.Add(time.Second),
+		Transitions: []workflow.Transition{{From: "pending", To: "initializing", Event: "start", At: t0.Add(time.Second), CorrelationID: task.CorrelationID}},
+	})
+	require.NoError(t, err)
+
+	out, err := s.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": sAttr("T#" + task.UUID), "sk": sAttr("TASK")}})
+	require.NoError(t, err)
+	records := 0
+	for name, v := range out.Item {
+		if strings.HasPrefix(name, "h:") {
+			records++
+			require.NotContains(t, v.(*types.AttributeValueMemberM).Value, "c", "compact task record %s", name)
+		}
+	}
+	require.Equal(t, 2, records)
+
+	got, err := s.GetTask(t.Context(), task.UUID)
+	require.NoError(t, err)
+	require.Len(t, got.History, 2)
+	for _, tr := range got.History {
+		require.Equal(t, task.CorrelationID, tr.CorrelationID, "record %s", tr.Event)
+	}
+}

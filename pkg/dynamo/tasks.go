@@ -153,7 +153,7 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 		":to": str(string(c.To)), ":from": str(string(c.From)), ":one": num(1), ":now": timeAttr(c.At),
 	}
 	names := map[string]string{}
-	set := "SET st = :to, rev = rev + :one, updated_at = :now" + historySet(c.At, c.Transitions, names, vals)
+	set := "SET st = :to, rev = rev + :one, updated_at = :now" + historySet(c.At, uncorrelated(c.Transitions), names, vals)
 	cond := "st = :from"
 	if c.To.Terminal() {
 		set += ", completed_at = :now"
