@@ -314,3 +314,12 @@ func getSortableTime(item map[string]types.AttributeValue, k string) time.Time {
 	}
 	return t
 }
+
+// sortableTimePtr is getSortableTime, nil when missing.
+func sortableTimePtr(item map[string]types.AttributeValue, k string) *time.Time {
+	t := getSortableTime(item, k)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -17,8 +17,10 @@ const DefaultStepTimeout = 30 * time.Second
 
 // ClaimStep moves a step from enqueued to in_progress for the given attempt
 // (the step must have attempt-1 attempts), recording the transition, the
-// worker and the deadline after which the sweeper reclaims it. A duplicate
-// or stale delivery gets workflow.ErrConflict and must not run the handler.
+// worker and the deadline after which the sweeper times the attempt out
+// (sweep_at; the step is not put in the sweep index: its task's check reads
+// the deadline). A duplicate or stale delivery gets workflow.ErrConflict and
+// must not run the handler.
 func (s *Store) ClaimStep(ctx context.Context, taskUUID, stepName string, attempt int, timeout time.Duration,
 	workerID, correlationID string, now time.Time) (*workflow.Step, error) {
 	if timeout <= 0 {
@@ -31,7 +33,7 @@ func (s *Store) ClaimStep(ctx context.Context, taskUUID, stepName string, attemp
 		SetAttempts: &attempt,
 		At:          now,
 		WorkerID:    workerID,
-		SweepAt:     now.Add(timeout + ClaimGrace),
+		Deadline:    now.Add(timeout + ClaimGrace),
 		wireHistory: true,
 		Transitions: []workflow.Transition{{
 			From: string(statemachine.StepEnqueued), To: string(statemachine.StepInProgress),

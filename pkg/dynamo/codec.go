@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/resources"
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
@@ -580,6 +581,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		LastFailure:        getTimePtr(item, aLastFailure),
 		NextRetryAt:        getTimePtr(item, aNextRetryAt),
 		CompletedAt:        laterTimePtr(item, aCompletedAt, derived.completed),
+		SweepAt:            sortableTimePtr(item, resources.AttrSweepAt),
 		History:            transitionsOf(recs),
 	}, nil
 }

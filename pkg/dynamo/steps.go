@@ -401,8 +401,12 @@ type StepChange struct {
 	At          time.Time
 	// SetAttempts, when set, sets the attempt counter (claim: +1; reset: 0).
 	SetAttempts *int
-	// SweepAt schedules the sweeper to look at the step then; zero removes it.
+	// SweepAt schedules the sweeper to look at the step then (the step
+	// enters the sweep index); zero removes it unless Deadline is set.
 	SweepAt time.Time
+	// Deadline sets sweep_at alone: the step carries its deadline but stays
+	// out of the sweep index, and its task's check finds it (the claim).
+	Deadline time.Time
 	// Optional fields written with the change.
 	WorkerID    string
 	Result      json.RawMessage
@@ -486,11 +490,15 @@ func (s *Store) stepChangeUpdate(taskUUID, name string, c StepChange) *dynamodb.
 	} else {
 		remove = append(remove, "next_retry_at")
 	}
-	if !c.SweepAt.IsZero() {
+	switch {
+	case !c.SweepAt.IsZero():
 		set += ", sweep_shard = :shard, sweep_at = :due"
 		vals[":shard"] = sweepShard(taskPK(taskUUID), stepSK(name))
 		vals[":due"] = sweepAt(c.SweepAt)
-	} else {
+	case !c.Deadline.IsZero():
+		set += ", sweep_at = :due"
+		vals[":due"] = sweepAt(c.Deadline)
+	default:
 		remove = append(remove, "sweep_shard", "sweep_at")
 	}
 	expr := set

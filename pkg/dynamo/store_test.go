@@ -1009,6 +1009,9 @@ func TestDueAcrossShards(t *testing.T) {
 			fresh = append(fresh, task.UUID+"/"+st.Name)
 		}
 		inProgress(t, s, task.UUID, st.Name, claimedAt)
+		// Claims stay out of the index; put the step there as a worker
+		// of an earlier version did (its claim wrote sweep_shard too).
+		require.NoError(t, s.Reschedule(t.Context(), task.UUID, st.Name, statemachine.StepInProgress, 1, claimedAt.Add(time.Minute+dynamo.ClaimGrace)))
 	}
 	// A task left pending an hour ago is due too; one created just now is not.
 	stale := newTask("suite", now.Add(-time.Hour))
@@ -1043,8 +1046,14 @@ func TestDueAcrossShards(t *testing.T) {
 	slices.Sort(all)
 	require.Equal(t, all, dueKeys(later))
 
-	// Starting the pending task takes it off the index.
+	// Starting the pending task keeps its schedule (its first check);
+	// ending it takes it off the index.
 	_, err = s.TransitionTask(t.Context(), stale.UUID, dynamo.TaskChange{From: statemachine.TaskPending, To: statemachine.TaskInitializing, At: now})
+	require.NoError(t, err)
+	items, err = s.Due(t.Context(), now, 100)
+	require.NoError(t, err)
+	require.Contains(t, dueKeys(items), stale.UUID+"/")
+	_, err = s.TransitionTask(t.Context(), stale.UUID, dynamo.TaskChange{From: statemachine.TaskInitializing, To: statemachine.TaskCancelled, At: now})
 	require.NoError(t, err)
 	items, err = s.Due(t.Context(), now, 100)
 	require.NoError(t, err)
@@ -1060,6 +1069,12 @@ func TestRescheduleMovesSweepTime(t *testing.T) {
 	inProgress(t, s, task.UUID, "a", t0)
 	inProgress(t, s, task.UUID, "b", t0)
 	items, err := s.Due(t.Context(), now, 10)
+	require.NoError(t, err)
+	require.Empty(t, items, "claims carry their deadline but stay out of the index")
+	for _, n := range []string{"a", "b"} {
+		require.NoError(t, s.Reschedule(t.Context(), task.UUID, n, statemachine.StepInProgress, 1, t0.Add(time.Minute)))
+	}
+	items, err = s.Due(t.Context(), now, 10)
 	require.NoError(t, err)
 	require.Len(t, items, 2)
 

@@ -45,7 +45,11 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 	ti := taskItem(t)
 	if t.State == statemachine.TaskPending {
 		ti[resources.AttrSweepShard] = sweepShard(taskPK(t.UUID), skTask)
-		ti[resources.AttrSweepAt] = sweepAt(t.CreatedAt.Add(StartRecoveryAfter))
+		first := t.FirstCheckAt
+		if first.IsZero() {
+			first = t.CreatedAt.Add(StartRecoveryAfter)
+		}
+		ti[resources.AttrSweepAt] = sweepAt(first)
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
 	ci := key(taskPK(t.UUID), skContext)
@@ -125,7 +129,8 @@ type TaskChange struct {
 	// SetCompensating marks the task as running its compensations.
 	SetCompensating bool
 	// SweepAt, when set, schedules the sweeper's next look at the task
-	// (staleness); a change to a terminal state always clears it.
+	// (staleness, lost messages, claims past their deadline); zero keeps
+	// the current schedule; a change to a terminal state always clears it.
 	SweepAt time.Time
 }
 
@@ -168,7 +173,7 @@ func (s *Store) taskChangeUpdate(taskUUID string, c TaskChange) *dynamodb.Update
 		set += ", sweep_shard = :shard, sweep_at = :due"
 		vals[":shard"] = sweepShard(taskPK(taskUUID), skTask)
 		vals[":due"] = sweepAt(c.SweepAt)
-	case c.From == statemachine.TaskPending || c.To.Terminal():
+	case c.To.Terminal():
 		remove = " REMOVE sweep_shard, sweep_at"
 	}
 	return &dynamodb.UpdateItemInput{

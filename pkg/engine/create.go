@@ -161,6 +161,7 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 	if t.CorrelationID == "" {
 		t.CorrelationID = e.cfg.NewID()
 	}
+	t.FirstCheckAt = now.Add(e.firstCheck(tpl))
 	steps := e.initialSteps(t, tpl, now)
 	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
 		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}

@@ -102,6 +102,28 @@ func (e *Engine) taskCheckAt(l lifecycle, t *workflow.Task, lastActivity, now ti
 	return next
 }
 
+// claimWindow is the longest a claim of s can run before the sweeper may
+// time it out: its timeout (the default when unset) plus the grace.
+func claimWindow(timeoutSecs int) time.Duration {
+	timeout := time.Duration(timeoutSecs) * time.Second
+	if timeout <= 0 {
+		timeout = dynamo.DefaultStepTimeout
+	}
+	return timeout + dynamo.ClaimGrace
+}
+
+// firstCheck is how long after creation the sweeper first looks at a task:
+// soon enough to start it if its start was lost, and to time out a claim of
+// its shortest-lived step (claims do not touch the task item or the sweep
+// index, so the task's checks are what find them).
+func (e *Engine) firstCheck(tpl *template.Template) time.Duration {
+	d := min(dynamo.StartRecoveryAfter, e.resendEvery(lifecycleOf(tpl)))
+	for i := range tpl.Steps {
+		d = min(d, claimWindow(tpl.Steps[i].TimeoutSeconds))
+	}
+	return d
+}
+
 // checkStaleness handles a task the sweeper found due. It first looks at the
 // task's steps: a step enqueued for longer than resendEvery gets its message
 // sent again (the message was lost between the engine's write and its send,
@@ -118,10 +140,11 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	l := lifecycleOf(run.tpl)
 	last := t.UpdatedAt
 	tooOld := now.Sub(t.CreatedAt) > l.maxDuration
-	if !tooOld && !t.Paused {
+	var soonest time.Time
+	if !tooOld {
 		// Steps progress without touching the task item: look at them.
 		var err error
-		if last, err = e.inspectSteps(ctx, run, l, now, rep); err != nil {
+		if last, soonest, err = e.inspectSteps(ctx, run, l, now, rep); err != nil {
 			return false, err
 		}
 	}
@@ -131,7 +154,11 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 		if t.Paused {
 			base = now
 		}
-		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, e.taskCheckAt(l, t, base, now))
+		next := e.taskCheckAt(l, t, base, now)
+		if !soonest.IsZero() && soonest.Before(next) {
+			next = soonest
+		}
+		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, next)
 	}
 	reason := fmt.Sprintf("stale: no progress for %s in %s", idle.Round(time.Second), t.State)
 	if tooOld {
@@ -155,31 +182,58 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	return true, e.failStale(ctx, run, reason)
 }
 
-// inspectSteps returns the latest change of the task or any of its steps and
-// sends again the message of every step enqueued for longer than
-// resendEvery (duplicates are harmless: the worker's claim is guarded).
-func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, now time.Time, rep *SweepReport) (time.Time, error) {
-	last := run.task.UpdatedAt
+// inspectSteps looks at a task's steps. It times out every claim past its
+// deadline (the worker died or is too slow: failed as retryable, counted as
+// an attempt), sends again the message of every step enqueued for longer
+// than resendEvery (duplicates are harmless: the worker's claim is
+// guarded), and returns the latest change of the task or any of its steps
+// and the soonest time a claim may need timing out: the earliest deadline of
+// a claim in progress, or for a step that may be claimed any moment, now
+// plus its claim window.
+func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, now time.Time, rep *SweepReport) (last, soonest time.Time, err error) {
+	last = run.task.UpdatedAt
 	steps, err := e.store.ListSteps(ctx, run.task.UUID)
 	if err != nil {
-		return last, err
+		return last, soonest, err
 	}
 	every := e.resendEvery(l)
+	earliest := func(t time.Time) {
+		if soonest.IsZero() || t.Before(soonest) {
+			soonest = t
+		}
+	}
 	for _, s := range steps {
 		if s.UpdatedAt.After(last) {
 			last = s.UpdatedAt
 		}
-		if s.State != statemachine.StepEnqueued || s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
-			continue
+		switch s.State {
+		case statemachine.StepInProgress:
+			if s.SweepAt == nil || s.SweepAt.After(now) {
+				if s.SweepAt != nil {
+					earliest(*s.SweepAt)
+				}
+				continue
+			}
+			rep.TimedOut++
+			if err := e.timeOut(ctx, run, s); err != nil {
+				return last, soonest, err
+			}
+		case statemachine.StepPending:
+			earliest(now.Add(claimWindow(s.TimeoutSecs)))
+		case statemachine.StepEnqueued:
+			earliest(now.Add(claimWindow(s.TimeoutSecs)))
+			if s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
+				continue
+			}
+			if err := e.resend(ctx, run, s); err != nil {
+				return last, soonest, err
+			}
+			rep.Resent++
+			e.log.InfoContext(ctx, "step message sent again", "task_uuid", run.task.UUID, "step", s.Name,
+				"enqueued_for", now.Sub(*s.EnqueuedAt).Round(time.Second).String())
 		}
-		if err := e.resend(ctx, run, s); err != nil {
-			return last, err
-		}
-		rep.Resent++
-		e.log.InfoContext(ctx, "step message sent again", "task_uuid", run.task.UUID, "step", s.Name,
-			"enqueued_for", now.Sub(*s.EnqueuedAt).Round(time.Second).String())
 	}
-	return last, nil
+	return last, soonest, nil
 }
 
 // failStale moves a stale task to error.

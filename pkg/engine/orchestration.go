@@ -230,14 +230,20 @@ func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, 
 		}
 		return e.resend(ctx, run, step)
 	case statemachine.StepInProgress:
+		// Only claims by workers that still put the step in the index.
 		rep.TimedOut++
-		return e.applyFailure(ctx, run, step, step.Attempts, &protocol.StepError{
-			Message: "no result before the step's timeout: the worker crashed or is too slow", ErrorType: "timeout", Retryable: true})
+		return e.timeOut(ctx, run, step)
 	case statemachine.StepWaitingForRetry:
 		rep.Retried++
 		return e.retryStep(ctx, d.TaskUUID, step.Name, step.Attempts)
 	}
 	return nil
+}
+
+// timeOut fails a claim past its deadline as retryable.
+func (e *Engine) timeOut(ctx context.Context, run *taskRun, step *workflow.Step) error {
+	return e.applyFailure(ctx, run, step, step.Attempts, &protocol.StepError{
+		Message: "no result before the step's timeout: the worker crashed or is too slow", ErrorType: "timeout", Retryable: true})
 }
 
 // resend sends an enqueued step's message again.

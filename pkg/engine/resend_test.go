@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 )
 
@@ -68,5 +69,56 @@ steps:
 	}
 	if got := b.drain(t, queue); len(got) != 0 {
 		t.Fatalf("a claimed step was sent again: %+v", got)
+	}
+}
+
+// TestClaimStaysOutOfSweepIndex checks the writes behind the task-level
+// checks: a claim records its deadline without entering the sweep index,
+// and a new task's first check comes when its shortest-lived step's claim
+// could first need timing out (timeout + grace), so the check that finds a
+// dead worker is not late (TestAbandonedStepIsRetriedAfterTimeout runs it).
+func TestClaimStaysOutOfSweepIndex(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: claim_ns
+name: claim
+version: "1.0.0"
+steps:
+  - {name: s, handler: add, timeout_seconds: 5}
+  - {name: t, handler: add, dependencies: [s], timeout_seconds: 600}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	created := b.clock()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "claim_ns", Name: "claim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(sk string) map[string]types.AttributeValue {
+		t.Helper()
+		out, err := b.f.Env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(b.f.Names.StateTable()), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "T#" + task.UUID}, "sk": &types.AttributeValueMemberS{Value: sk}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+	sweepAt := func(item map[string]types.AttributeValue) string {
+		v, _ := item["sweep_at"].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	wantFirst := created.Add(5*time.Second + dynamo.ClaimGrace).UTC().Format("2006-01-02T15:04:05.000000000Z")
+	if got := sweepAt(raw("TASK")); got != wantFirst {
+		t.Fatalf("task's first check %q, want %q (creation + the 5 s step's timeout + grace)", got, wantFirst)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	step := raw("S#s")
+	if _, indexed := step["sweep_shard"]; indexed || sweepAt(step) == "" {
+		t.Fatalf("claimed step: sweep_shard present %v, sweep_at %q; want the deadline without the shard", indexed, sweepAt(step))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/statemachine"
@@ -43,7 +44,12 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		if len(initial) == 0 {
 			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
 		}
-		sweep := e.taskCheckAt(lifecycleOf(tpl), &workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: t.CreatedAt}, now, now)
+		// A task created just now keeps the first check its creation set
+		// (no sweep index move); one the sweeper starts gets the next.
+		var sweep time.Time
+		if fresh == nil {
+			sweep = now.Add(e.firstCheck(tpl))
+		}
 		updated, err := e.moveTask(ctx, t, "", dynamo.TaskChange{SweepAt: sweep}, evs...)
 		switch {
 		case err == nil:

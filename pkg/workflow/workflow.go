@@ -67,6 +67,10 @@ type Task struct {
 	// CompensationFailed lists compensation steps that failed for good.
 	CompensationFailed []string
 	History            []Transition
+	// FirstCheckAt, on creation only, is when the sweeper first looks at
+	// the task (start recovery, then its running checks); zero: one minute
+	// after creation.
+	FirstCheckAt time.Time
 }
 
 // Step is one step of a task. Steps are keyed by name within their task;
@@ -110,7 +114,11 @@ type Step struct {
 	LastFailure      *time.Time
 	NextRetryAt      *time.Time
 	CompletedAt      *time.Time
-	History          []Transition
+	// SweepAt is the step's sweep_at: the claim's deadline while in
+	// progress (claim time + timeout + grace), the retry time while waiting
+	// for a retry beyond SQS's delay; nil when unset.
+	SweepAt *time.Time
+	History []Transition
 }
 
 // DependenciesMet reports whether every dependency has completed.

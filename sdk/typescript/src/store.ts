@@ -27,9 +27,6 @@ export class PayloadTooLargeError extends Error {
 /** The grace the sweeper adds to a step's timeout before it treats the claim as abandoned. */
 export const CLAIM_GRACE_SECONDS = 30;
 
-/** The number of sweep shards (`SW#0` … `SW#7`). */
-export const SWEEP_SHARDS = 8;
-
 /** What a successful claim returns of the step's item. */
 export interface ClaimedStep {
   /** The item's checkpoint (JSON text), fresher than the message's; undefined when none. */
@@ -75,21 +72,6 @@ export function historyName(t: Date, index = 0): string {
   return `h_${historyTime(t)}_${processSalt}${historySeq.toString(16).padStart(8, "0")}_${String(index).padStart(2, "0")}`;
 }
 
-/** FNV-1a, 32 bits, of the UTF-8 bytes of s. */
-export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, "utf8")) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** Returns the sweep shard of an item: "SW#" + FNV-1a(pk + sk) mod 8. */
-export function sweepShard(pk: string, sk: string): string {
-  return `SW#${fnv1a32(pk + sk) % SWEEP_SHARDS}`;
-}
-
 const taskPK = (taskUuid: string) => `T#${taskUuid}`;
 const stepSK = (stepName: string) => `S#${stepName}`;
 const S = (v: string): AttributeValue => ({ S: v });
@@ -109,14 +91,16 @@ export function claimInput(table: string, r: ClaimRequest) {
   if (r.correlationId) record.correlation_id = S(r.correlationId);
   const values: Record<string, AttributeValue> = {
     ":f0": S("enqueued"), ":a": N(r.attempt - 1), ":to": S("in_progress"), ":sa": N(r.attempt), ":now": S(now),
-    ":shard": S(sweepShard(pk, sk)), ":due": S(sortableTime(due)), ":hv00": { M: record },
+    ":due": S(sortableTime(due)), ":hv00": { M: record },
   };
   let set = "SET st = :to, updated_at = :now, #hn00 = :hv00, attempts = :sa, claimed_at = :now, last_attempted_at = :now";
   if (r.workerId) {
     set += ", worker_id = :w";
     values[":w"] = S(r.workerId);
   }
-  set += ", sweep_shard = :shard, sweep_at = :due REMOVE next_retry_at";
+  // The deadline without a sweep shard: the step stays out of the sweep
+  // index, and the engine's check of its task reads the deadline.
+  set += ", sweep_at = :due REMOVE next_retry_at";
   return {
     TableName: table,
     Key: { pk: S(pk), sk: S(sk) },

@@ -1,18 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { claimInput, fnv1a32, historyName, payloadRefProblem, sweepShard } from "../store.js";
+import { claimInput, historyName, payloadRefProblem } from "../store.js";
 import { historyTime, rfc3339Nano, sortableTime } from "../timefmt.js";
-
-test("FNV-1a 32 matches the reference vectors", () => {
-  assert.equal(fnv1a32(""), 0x811c9dc5);
-  assert.equal(fnv1a32("a"), 0xe40c292c);
-  assert.equal(fnv1a32("foobar"), 0xbf9cf968);
-});
-
-test("sweep shards hash pk then sk", () => {
-  assert.equal(sweepShard("T#0193f0c2-7a41-7c3e-9f10-2b8f5d1e4a01", "S#process_batch_001"), "SW#0");
-  assert.equal(sweepShard("T#a", "S#b"), "SW#1");
-});
 
 test("time formats", () => {
   const t = new Date("2026-11-27T06:00:04.250Z");
@@ -37,7 +26,7 @@ test("the claim is the request of docs/protocol.md §5", () => {
     workerId: "py-worker-7", correlationId: "req-7f3a", now,
   });
   assert.equal(in_.ConditionExpression, "(st = :f0) AND attempts = :a");
-  assert.equal(in_.UpdateExpression, "SET st = :to, updated_at = :now, #hn00 = :hv00, attempts = :sa, claimed_at = :now, last_attempted_at = :now, worker_id = :w, sweep_shard = :shard, sweep_at = :due REMOVE next_retry_at");
+  assert.equal(in_.UpdateExpression, "SET st = :to, updated_at = :now, #hn00 = :hv00, attempts = :sa, claimed_at = :now, last_attempted_at = :now, worker_id = :w, sweep_at = :due REMOVE next_retry_at");
   assert.deepEqual(in_.Key, { pk: { S: "T#0193f0c2-7a41-7c3e-9f10-2b8f5d1e4a01" }, sk: { S: "S#process_batch_001" } });
   assert.equal(in_.ReturnValues, "ALL_NEW");
   const v = in_.ExpressionAttributeValues;
@@ -45,7 +34,7 @@ test("the claim is the request of docs/protocol.md §5", () => {
   assert.deepEqual(v[":sa"], { N: "2" });
   assert.deepEqual(v[":now"], { S: "2026-11-27T06:00:04.25Z" });
   assert.deepEqual(v[":due"], { S: "2026-11-27T06:02:34.250000000Z" });
-  assert.deepEqual(v[":shard"], { S: "SW#0" });
+  assert.equal(v[":shard"], undefined, "the claim puts no sweep shard: the step stays out of the index");
   assert.deepEqual(v[":hv00"], { M: {
     from: { S: "enqueued" }, to: { S: "in_progress" }, event: { S: "start" }, attempt: { N: "2" },
     at: { S: "2026-11-27T06:00:04.25Z" }, processor: { S: "py-worker-7" }, correlation_id: { S: "req-7f3a" },
