@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
@@ -96,17 +97,24 @@ func (h *Handler) taskAudit(ctx context.Context, r *request) response {
 	return jsonResponse(200, entries)
 }
 
-// taskSteps reads a task's steps; a task without steps is checked for
-// existence so that an unknown task is a 404, not an empty list.
+// taskSteps reads a task's steps, and the task (at the same time), so an
+// unknown task is a 404, not an empty list, and step items under a key with
+// no task item (a creation that stopped before publishing the task, see
+// docs/data-model.md) are never served.
 func (h *Handler) taskSteps(ctx context.Context, r *request, id string) ([]*workflow.Step, response, bool) {
-	steps, err := h.engine.Store().ListSteps(ctx, id)
-	if err != nil {
-		return nil, h.internal(ctx, r, err), false
+	var (
+		wg       sync.WaitGroup
+		steps    []*workflow.Step
+		stepsErr error
+	)
+	wg.Go(func() { steps, stepsErr = h.engine.Store().ListSteps(ctx, id) })
+	_, taskErr := h.engine.Store().GetTask(ctx, id)
+	wg.Wait()
+	if taskErr != nil {
+		return nil, h.taskError(ctx, r, id, taskErr), false
 	}
-	if len(steps) == 0 {
-		if _, err := h.engine.Store().GetTask(ctx, id); err != nil {
-			return nil, h.taskError(ctx, r, id, err), false
-		}
+	if stepsErr != nil {
+		return nil, h.internal(ctx, r, stepsErr), false
 	}
 	return steps, response{}, true
 }

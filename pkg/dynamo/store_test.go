@@ -167,10 +167,10 @@ func TestCreateTaskDuplicateIdentityWritesNothing(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		steps int // more than fit in the creating transaction go through PutSteps
+		steps int
 	}{
-		{"steps in the transaction", 3},
-		{"steps written after the transaction", 150},
+		{"one batch of steps", 3},
+		{"more steps than a transaction holds", 150},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,15 +26,41 @@ const MaxContextBytes = 256 * 1024
 const StartRecoveryAfter = time.Minute
 
 // CreateTask writes a new task, its context, its identity (when it has an
-// identity hash) and its initial steps. The task, context and identity are
-// one transaction; steps join it when they fit, otherwise they are written
-// right after (idempotently, see PutSteps) and the engine's start of the task
-// re-creates any that are missing. It returns workflow.ErrDuplicateTask when
-// the identity exists and workflow.ErrTooLarge for an oversized context.
+// identity hash) and its initial steps. The steps go first, with plain batch
+// writes under the new task's key, which nobody knows yet; then one
+// transaction writes the identity, the task and the context, each new
+// (attribute_not_exists), and so publishes the task. When DynamoDB rejects
+// the transaction, the steps are deleted again (best effort); when its
+// outcome is unknown they stay, since the task may exist. A process that
+// stops in between leaves step items under a key without a task item, which
+// no reader serves (docs/data-model.md). It returns workflow.ErrDuplicateTask
+// when the identity exists and workflow.ErrTooLarge for an oversized
+// context.
 func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workflow.Step) error {
 	if len(t.Context) > MaxContextBytes {
 		return fmt.Errorf("create task: context is %d bytes, limit %d: %w", len(t.Context), MaxContextBytes, workflow.ErrTooLarge)
 	}
+	if err := s.putUnpublishedSteps(ctx, t.UUID, steps); err != nil {
+		return withCleanup(err, s.removeUnpublishedSteps(ctx, t.UUID, steps))
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: s.taskCreation(t)})
+	switch {
+	case err == nil:
+		return nil
+	case !notCommitted(err):
+		// The task may exist: its steps stay (an orphan if it does not).
+		return mapErr("create task", err)
+	}
+	cleanup := s.removeUnpublishedSteps(ctx, t.UUID, steps)
+	if failed := cancelledAt(err); t.IdentityHash != "" && len(failed) > 0 && failed[0] {
+		return withCleanup(fmt.Errorf("create task: %w", workflow.ErrDuplicateTask), cleanup)
+	}
+	return withCleanup(mapErr("create task", err), cleanup)
+}
+
+// taskCreation is the transaction that publishes a new task: its identity
+// (when it has one), the task and its context.
+func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 	notExists := aws.String("attribute_not_exists(pk)")
 	var items []types.TransactWriteItem
 	if t.IdentityHash != "" {
@@ -59,26 +86,16 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 		ctxJSON = json.RawMessage("{}")
 	}
 	ci[aData] = str(string(ctxJSON))
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci}})
-	inline := len(items)+len(steps) <= maxTransactItems
-	if inline {
-		for _, st := range steps {
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: stepItem(t.UUID, st), ConditionExpression: notExists}})
-		}
+	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci}})
+}
+
+// withCleanup adds a failed cleanup to err's message; callers still match
+// err alone (the cleanup error is not wrapped).
+func withCleanup(err, cleanup error) error {
+	if cleanup == nil {
+		return err
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if err != nil {
-		if failed := cancelledAt(err); t.IdentityHash != "" && len(failed) > 0 && failed[0] {
-			return fmt.Errorf("create task: %w", workflow.ErrDuplicateTask)
-		}
-		return mapErr("create task", err)
-	}
-	if !inline {
-		if _, err := s.PutSteps(ctx, t.UUID, steps); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(err, fmt.Errorf("%v (left as an orphan, read by no one)", cleanup))
 }
 
 // LookupIdentity returns the UUID of the task holding an identity hash, or

@@ -12,11 +12,12 @@ import (
 	"github.com/tasker-go/tasker/pkg/workflow"
 )
 
-// StartTask starts a pending task: makes sure its initial steps exist, moves
-// it to steps_in_process and enqueues its root steps. On a task that already
-// started it re-enqueues root steps still pending (recovery after a crash
-// between the two). It is what the scheduler runs for start_task messages
-// and what the sweeper runs for tasks left pending.
+// StartTask starts a pending task: moves it to steps_in_process and enqueues
+// its root steps. Its initial steps exist, because the store writes them
+// before the task. On a task that already started it re-enqueues root steps
+// still pending (recovery after a crash between the two). It is what the
+// scheduler runs for start_task messages and what the sweeper runs for
+// tasks left pending.
 func (e *Engine) StartTask(ctx context.Context, taskUUID string) error {
 	run, err := e.loadRun(ctx, taskUUID)
 	if err != nil {
@@ -35,11 +36,6 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 		initial = e.initialSteps(t, tpl, now)
 	}
 	if t.State == statemachine.TaskPending {
-		if fresh == nil && len(initial)+3 > 100 {
-			if _, err := e.store.PutSteps(ctx, t.UUID, initial); err != nil {
-				return nil, err
-			}
-		}
 		evs := []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued}
 		if len(initial) == 0 {
 			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
