@@ -70,7 +70,7 @@ func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: id, ConditionExpression: notExists}})
 	}
 	ti := taskItem(t)
-	if t.State == statemachine.TaskPending {
+	if !t.State.Terminal() {
 		ti[resources.AttrSweepShard] = sweepShard(taskPK(t.UUID), skTask)
 		first := t.FirstCheckAt
 		if first.IsZero() {

@@ -165,11 +165,36 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 	steps := e.initialSteps(t, tpl, now)
 	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
 		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}
+	var roots []*workflow.Step
+	for _, s := range steps {
+		if len(s.Dependencies) == 0 {
+			roots = append(roots, s)
+		}
+	}
+	if len(roots) > 0 {
+		// The task starts in the write that creates it: the start's
+		// records join the creation's, so starting costs no write (and no
+		// index update) of its own. Its roots are enqueued next; if that
+		// fails, the task's first check enqueues them.
+		trs, to, err := e.taskTransitions(t, now, "", statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.History, t.State = append(t.History, trs...), to
+	}
 	if err := e.store.CreateTask(ctx, t, steps); err != nil {
 		return nil, nil, err
 	}
 	e.contexts.put(t.UUID, taskCtx)
-	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(t.State), At: now})
+	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(statemachine.TaskPending), At: now})
+	if len(roots) > 0 {
+		e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(t.State), At: now})
+		if err := e.enqueueSteps(ctx, &taskRun{task: t, tpl: tpl}, roots, nil); err != nil {
+			e.log.WarnContext(ctx, "task started but its root steps were not enqueued; its first check enqueues them",
+				"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
+		}
+		return t, steps, nil
+	}
 	started, err := e.startTask(ctx, t, tpl, steps)
 	if err != nil {
 		e.log.WarnContext(ctx, "task created but not started; the sweeper will start it",

@@ -197,6 +197,7 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 		return last, soonest, err
 	}
 	every := e.resendEvery(l)
+	var ready []*workflow.Step
 	earliest := func(t time.Time) {
 		if soonest.IsZero() || t.Before(soonest) {
 			soonest = t
@@ -220,6 +221,12 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			}
 		case statemachine.StepPending:
 			earliest(now.Add(claimWindow(s.TimeoutSecs)))
+			// Ready for a while but not enqueued: the enqueue after the
+			// write that made it ready was lost (e.g. a task's roots,
+			// after the write that created and started it).
+			if s.DependenciesMet() && now.Sub(s.UpdatedAt) >= resendGrace && run.acceptingStep(s) {
+				ready = append(ready, s)
+			}
 		case statemachine.StepEnqueued:
 			earliest(now.Add(claimWindow(s.TimeoutSecs)))
 			if s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
@@ -232,6 +239,13 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			e.log.InfoContext(ctx, "step message sent again", "task_uuid", run.task.UUID, "step", s.Name,
 				"enqueued_for", now.Sub(*s.EnqueuedAt).Round(time.Second).String())
 		}
+	}
+	if len(ready) > 0 {
+		if err := e.enqueueSteps(ctx, run, ready, nil); err != nil {
+			return last, soonest, err
+		}
+		rep.Enqueued += len(ready)
+		e.log.InfoContext(ctx, "ready steps enqueued by the task's check", "task_uuid", run.task.UUID, "steps", len(ready))
 	}
 	return last, soonest, nil
 }

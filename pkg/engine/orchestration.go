@@ -149,6 +149,7 @@ func (e *Engine) catchUpDependencies(ctx context.Context, run *taskRun, s *workf
 type SweepReport struct {
 	Started     int // tasks left pending, started
 	Resent      int // enqueued steps whose message was sent again
+	Enqueued    int // ready steps whose enqueue was lost, enqueued
 	TimedOut    int // in-progress steps past their deadline, failed as retryable
 	Retried     int // steps whose retry was due, enqueued
 	Stale       int // tasks found stale (DLQ entry and/or error per their lifecycle)
