@@ -44,7 +44,6 @@ const (
 	aPaused           = "paused"
 	aCheckpoint       = "checkpoint"
 	aData             = "data"
-	aTaskContext      = "ctx" // a small context, on the task item
 	aStateForSwep     = "sweep_kind"
 )
 
@@ -488,7 +487,6 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 		Compensating:        getBool(item, "compensating"),
 		CompensationFailed:  getStrings(item, "comp_failed"),
 		History:             getTransitions(item),
-		Context:             getJSON(item, aTaskContext),
 	}
 	for i := range t.History {
 		if t.History[i].CorrelationID == "" {

@@ -150,11 +150,11 @@ func TestCreateTaskWritesStepsThenPublishes(t *testing.T) {
 		batches     int64
 		transaction int
 	}{
-		{"order workflow", 6, true, 1, 2},
-		{"no identity", 6, false, 1, 1},
-		{"no steps", 0, true, 0, 2},
-		{"one full batch", 25, true, 1, 2},
-		{"more than a transaction holds", 230, true, 10, 2},
+		{"order workflow", 6, true, 1, 3},
+		{"no identity", 6, false, 1, 2},
+		{"no steps", 0, true, 0, 3},
+		{"one full batch", 25, true, 1, 3},
+		{"more than a transaction holds", 230, true, 10, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestCreateTaskWritesStepsThenPublishes(t *testing.T) {
 			require.Equal(t, tt.batches, rec.batchCalls.Load(), "BatchWriteItem requests")
 			require.Equal(t, tt.steps, rec.puts, "step puts")
 			require.Zero(t, rec.deletes)
-			require.Equal(t, []int{tt.transaction}, rec.transacts, "one transaction of identity and task (its small context on the task item)")
+			require.Equal(t, []int{tt.transaction}, rec.transacts, "one transaction of identity, task and context")
 			require.Empty(t, rec.others, "no other writes")
 			steps, err := s.ListSteps(t.Context(), task.UUID)
 			require.NoError(t, err)

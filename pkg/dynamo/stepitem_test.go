@@ -254,36 +254,3 @@ func TestTaskRecordsLeaveOutCorrelation(t *testing.T) {
 		require.Equal(t, task.CorrelationID, tr.CorrelationID, "record %s", tr.Event)
 	}
 }
-
-// TestSmallContextTravelsOnTheTaskItem: a context up to InlineContextBytes
-// is an attribute of the task item (no item of its own); a larger one gets
-// its own item; GetContext and GetTask read either.
-func TestSmallContextTravelsOnTheTaskItem(t *testing.T) {
-	t.Parallel()
-	s := newRawStore(t)
-	big := `{"blob":"` + strings.Repeat("x", dynamo.InlineContextBytes) + `"}`
-	for _, tc := range []struct {
-		name, ctx string
-		ownItem   bool
-	}{{"small", `{"order":42}`, false}, {"large", big, true}} {
-		task := newTask("suite", t0)
-		task.Context = json.RawMessage(tc.ctx)
-		require.NoError(t, s.CreateTask(t.Context(), task, nil))
-		out, err := s.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": sAttr("T#" + task.UUID), "sk": sAttr("CTX")}})
-		require.NoError(t, err)
-		require.Equal(t, tc.ownItem, out.Item != nil, "%s: context item", tc.name)
-		got, err := s.GetContext(t.Context(), task.UUID)
-		require.NoError(t, err)
-		require.JSONEq(t, tc.ctx, string(got), tc.name)
-		read, err := s.GetTask(t.Context(), task.UUID)
-		require.NoError(t, err)
-		if tc.ownItem {
-			require.Empty(t, read.Context, "a large context is not on the task item")
-		} else {
-			require.JSONEq(t, tc.ctx, string(read.Context))
-		}
-	}
-	_, err := s.GetContext(t.Context(), "no-such-task")
-	require.ErrorIs(t, err, workflow.ErrNotFound)
-}

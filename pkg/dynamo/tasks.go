@@ -58,15 +58,8 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 	return withCleanup(mapErr("create task", err), cleanup)
 }
 
-// InlineContextBytes is the largest context kept on the task item itself
-// (attribute ctx); a larger one gets its own item (sk CTX). A small context
-// then costs no item of its own in the creating transaction (two write
-// units), and the task item stays under 1 KB.
-const InlineContextBytes = 256
-
 // taskCreation is the transaction that publishes a new task: its identity
-// (when it has one), the task and, unless it travels on the task item, its
-// context.
+// (when it has one), the task and its context.
 func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 	notExists := aws.String("attribute_not_exists(pk)")
 	var items []types.TransactWriteItem
@@ -85,17 +78,13 @@ func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 		}
 		ti[resources.AttrSweepAt] = sweepAt(first)
 	}
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
+	ci := key(taskPK(t.UUID), skContext)
+	ci[aKind] = str("context")
 	ctxJSON := t.Context
 	if len(ctxJSON) == 0 {
 		ctxJSON = json.RawMessage("{}")
 	}
-	if len(ctxJSON) <= InlineContextBytes {
-		ti[aTaskContext] = str(string(ctxJSON))
-		return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
-	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
-	ci := key(taskPK(t.UUID), skContext)
-	ci[aKind] = str("context")
 	ci[aData] = str(string(ctxJSON))
 	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci}})
 }
@@ -135,32 +124,17 @@ func (s *Store) GetTask(ctx context.Context, taskUUID string) (*workflow.Task, e
 	return decodeTask(out.Item)
 }
 
-// GetContext reads a task's context, from the task item when it travels
-// there (InlineContextBytes) or from its own item: one request for both.
-// Callers holding the task use Task.Context when it is set.
+// GetContext reads a task's context. The context never changes after
+// creation, so an eventually consistent read is enough once the task exists.
 func (s *Store) GetContext(ctx context.Context, taskUUID string) (json.RawMessage, error) {
-	var (
-		found bool
-		data  string
-	)
-	keys := []map[string]types.AttributeValue{key(taskPK(taskUUID), skTask), key(taskPK(taskUUID), skContext)}
-	err := s.batchGet(ctx, "get context", keys, func(it map[string]types.AttributeValue) error {
-		k := aTaskContext
-		if getS(it, "sk") == skContext {
-			k = aData
-		}
-		if v, ok := it[k].(*types.AttributeValueMemberS); ok {
-			found, data = true, v.Value
-		}
-		return nil
-	})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(taskPK(taskUUID), skContext), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return nil, err
+		return nil, mapErr("get context", err)
 	}
-	if !found {
+	if out.Item == nil {
 		return nil, fmt.Errorf("get context %s: %w", taskUUID, workflow.ErrNotFound)
 	}
-	return json.RawMessage(data), nil
+	return json.RawMessage(getS(out.Item, aData)), nil
 }
 
 // TaskChange is a guarded change of a task's state.

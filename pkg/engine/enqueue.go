@@ -173,12 +173,9 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 	if !ok {
 		return sqsqueue.Message{}, fmt.Errorf("step %s: template step %q not in %s", s.Name, s.TemplateStep, run.tpl.Key())
 	}
-	taskCtx := run.task.Context // set when it travels on the task item
-	if len(taskCtx) == 0 {
-		var err error
-		if taskCtx, err = e.taskContext(ctx, run.task.UUID); err != nil {
-			return sqsqueue.Message{}, err
-		}
+	taskCtx, err := e.taskContext(ctx, run.task.UUID)
+	if err != nil {
+		return sqsqueue.Message{}, err
 	}
 	if s.Type == string(template.StepDeferredConvergence) {
 		known = nil // a convergence needs every parent's type and failure, so read them all
