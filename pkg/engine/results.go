@@ -214,8 +214,32 @@ func (e *Engine) afterCompleteOf(ctx context.Context, run *taskRun, step *workfl
 			return nil // a dependent is unfinished, so the task cannot be done
 		}
 	}
-	covered := ran && step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name)
-	return e.finalizeIfDone(ctx, run.task.UUID, covered)
+	if ran && step.Type != StepTypeCompensation && e.coveringSink(run.tpl, step.Name) {
+		return e.finishCovered(ctx, run.task)
+	}
+	return e.finalizeIfDone(ctx, run.task.UUID, false)
+}
+
+// finishCovered completes a task whose covering sink's result was just
+// applied: every other step is its ancestor and complete, so no step can be
+// open and nothing can have started a saga. It uses the task as read for
+// this result instead of reading it again; the transition's guard (the task
+// still in steps_in_process) catches a task that moved on meanwhile.
+func (e *Engine) finishCovered(ctx context.Context, t *workflow.Task) error {
+	if t.State != statemachine.TaskStepsInProcess || t.Compensating {
+		return e.finalizeIfDone(ctx, t.UUID, true)
+	}
+	return e.completeTask(ctx, t)
+}
+
+// completeTask moves a task whose steps are all done to complete; a task
+// that moved on meanwhile (the guard fails) is left as it is.
+func (e *Engine) completeTask(ctx context.Context, t *workflow.Task) error {
+	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
+		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
+		return err
+	}
+	return nil
 }
 
 // childrenOf lists the concrete names of a step's dependents: template
@@ -396,11 +420,7 @@ func (e *Engine) finalizeIfDone(ctx context.Context, taskUUID string, covered bo
 			return err
 		}
 	}
-	if _, err := e.moveTask(ctx, t, "", dynamo.TaskChange{}, statemachine.TaskEvAllStepsCompleted,
-		statemachine.TaskEvAllStepsSuccessful); err != nil && !errors.Is(err, workflow.ErrConflict) {
-		return err
-	}
-	return nil
+	return e.completeTask(ctx, t)
 }
 
 // RejectResult fails a step's attempt permanently because its worker sent a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
@@ -15,10 +16,19 @@ import (
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
 )
 
-// queryCounter counts the engine's DynamoDB Query calls.
+// queryCounter counts the engine's DynamoDB Query calls and its GetItem
+// calls on task items.
 type queryCounter struct {
 	*dynamodb.Client
-	n atomic.Int64
+	n         atomic.Int64
+	taskReads atomic.Int64
+}
+
+func (q *queryCounter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if sk, ok := in.Key["sk"].(*types.AttributeValueMemberS); ok && sk.Value == "TASK" {
+		q.taskReads.Add(1)
+	}
+	return q.Client.GetItem(ctx, in, opts...)
 }
 
 func (q *queryCounter) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
@@ -107,6 +117,12 @@ steps:
 			}
 			if got := counter.n.Load(); got != tt.queries {
 				t.Fatalf("%d Query calls, want %d", got, tt.queries)
+			}
+			// Results read task and step in one BatchGetItem; the covering
+			// sink finishes the task with the task it read, a sink that
+			// counts open steps reads the task again first.
+			if got, want := counter.taskReads.Load(), tt.queries; got != want {
+				t.Fatalf("%d task GetItem calls, want %d", got, want)
 			}
 		})
 	}
