@@ -26,6 +26,12 @@ const (
 	maxReceiveBackoff = 30 * time.Second
 )
 
+// deleteLinger is how long an acknowledged message waits for others to
+// share its DeleteMessageBatch. A delete is off the step's path (the result
+// has been handed over), so waiting costs nothing but the message's
+// in-flight time, and under load it cuts delete requests by the batch size.
+const deleteLinger = 2 * time.Millisecond
+
 // PollerConfig configures Poll.
 type PollerConfig struct {
 	// QueueURL is the step queue to consume (required).
@@ -226,11 +232,14 @@ func (p *poller) retryLater(m types.Message) {
 	}
 }
 
-// deleteLoop deletes acknowledged messages, batching those that are ready
-// together, until acks is closed and drained.
+// deleteLoop deletes acknowledged messages, batching those that arrive
+// within deleteLinger of the first, until acks is closed and drained.
 func (p *poller) deleteLoop() {
+	linger := time.NewTimer(deleteLinger)
+	defer linger.Stop()
 	for h := range p.acks {
 		batch := []string{h}
+		linger.Reset(deleteLinger)
 	fill:
 		for len(batch) < maxDeleteBatch {
 			select {
@@ -239,7 +248,7 @@ func (p *poller) deleteLoop() {
 					break fill
 				}
 				batch = append(batch, h)
-			default:
+			case <-linger.C:
 				break fill
 			}
 		}
