@@ -15,12 +15,13 @@ import (
 var (
 	// engineTableActions are the DynamoDB calls of pkg/dynamo.Store that the
 	// engine makes (TransactWriteItems is authorised per item as PutItem,
-	// UpdateItem, DeleteItem or ConditionCheckItem). TestEngineActionsCoverStoreCalls keeps the
-	// list in step with the store's code.
+	// UpdateItem, DeleteItem or ConditionCheckItem; BatchWriteItem, which
+	// writes a new task's steps, as itself). TestEngineActionsCoverStoreCalls
+	// keeps the list in step with the store's code.
 	engineTableActions = []string{
 		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
 		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-		"dynamodb:ConditionCheckItem",
+		"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem",
 	}
 	// intakeTableActions are the API's own: listing tasks of every
 	// namespace (GET /v1/tasks without a namespace) scans the table.

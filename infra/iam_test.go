@@ -77,7 +77,7 @@ func TestEachFunctionGetsOnlyWhatItUses(t *testing.T) {
 		steps = append(steps, queue(names.StepQueue(ns)))
 	}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-	engineTable := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+	engineTable := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}
 	tableAndIndexes := []string{table, table + "/index/gsi1", table + "/index/sweep"}
 
 	engine := func(f *infra.Function, consumes string) grants {
