@@ -71,6 +71,9 @@ type Config struct {
 	// EnqueueResendAfter is how long a step may sit enqueued before the sweeper
 	// sends its message again (default 15 minutes).
 	EnqueueResendAfter time.Duration
+	// SweepBatch is how many due items a sweep reads at a time (default
+	// 500); a sweep takes several rounds when more are due.
+	SweepBatch int
 }
 
 // Engine orchestrates tasks.
@@ -115,6 +118,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.EnqueueResendAfter <= 0 {
 		cfg.EnqueueResendAfter = 15 * time.Minute
+	}
+	if cfg.SweepBatch <= 0 {
+		cfg.SweepBatch = defaultSweepBatch
 	}
 	return &Engine{cfg: cfg, store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, contexts: newContextCache(4096)}, nil
 }

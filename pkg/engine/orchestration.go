@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
@@ -159,27 +160,50 @@ type SweepReport struct {
 	Truncated   bool // more items were due than one sweep handles
 }
 
-// sweepBatch bounds the items one sweep handles.
-const sweepBatch = 500
+// Sweep limits: the due items read at a time (Config.SweepBatch), how many
+// rounds of them one sweep takes, how many it handles at once, and the time
+// a sweep leaves before its context's deadline (the sweeper function's
+// timeout).
+const (
+	defaultSweepBatch = 500
+	sweepRounds       = 20
+	sweepConcurrency  = 16
+	sweepReserve      = 15 * time.Second
+)
 
 // Sweep handles everything whose time has come and that no message will
-// bring: tasks never started, running tasks' checks (lost step messages,
-// staleness), steps stuck in progress
-// past their timeout (a crashed worker: failed as retryable, counted as an
-// attempt) and retries beyond SQS's 15-minute delay.
+// bring: tasks never started, running tasks' checks (claims past their
+// deadline, failed as retryable and counted as an attempt; lost step
+// messages; staleness) and retries beyond SQS's 15-minute delay. It takes
+// due items in rounds of Config.SweepBatch, sweepConcurrency at a time, until none
+// is left, sweepRounds have run, or the context's deadline is near; an item
+// that failed is not retried within the same sweep.
 func (e *Engine) Sweep(ctx context.Context) (SweepReport, error) {
 	var rep SweepReport
 	now := e.now()
-	due, err := e.store.Due(ctx, now, sweepBatch)
-	if err != nil {
-		return rep, err
-	}
-	rep.Examined = len(due)
-	rep.Truncated = len(due) == sweepBatch
-	for _, d := range due {
-		if err := e.sweepOne(ctx, d, now, &rep); err != nil && !errors.Is(err, workflow.ErrNotFound) {
+	seen := map[string]bool{}
+	for round := 0; round < sweepRounds; round++ {
+		due, err := e.store.Due(ctx, now, e.cfg.SweepBatch)
+		if err != nil {
+			if round == 0 {
+				return rep, err
+			}
 			rep.Errors++
-			e.log.WarnContext(ctx, "sweep item failed", "task_uuid", d.TaskUUID, "step", d.StepName, "state", d.State, "error", err)
+			e.log.WarnContext(ctx, "reading due items failed", "error", err)
+			break
+		}
+		var fresh []dynamo.DueItem
+		for _, d := range due {
+			if k := d.TaskUUID + "/" + d.StepName; !seen[k] {
+				seen[k] = true
+				fresh = append(fresh, d)
+			}
+		}
+		rep.Examined += len(fresh)
+		e.sweepItems(ctx, fresh, now, &rep)
+		rep.Truncated = len(due) == e.cfg.SweepBatch
+		if !rep.Truncated || len(fresh) == 0 || nearDeadline(ctx) {
+			break
 		}
 	}
 	n, err := e.drainDeadLetters(ctx)
@@ -189,6 +213,49 @@ func (e *Engine) Sweep(ctx context.Context) (SweepReport, error) {
 		e.log.WarnContext(ctx, "draining dead-letter queues failed", "error", err)
 	}
 	return rep, nil
+}
+
+// sweepItems handles due items, sweepConcurrency at a time.
+func (e *Engine) sweepItems(ctx context.Context, due []dynamo.DueItem, now time.Time, rep *SweepReport) {
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, sweepConcurrency)
+	)
+	for _, d := range due {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var one SweepReport
+			err := e.sweepOne(ctx, d, now, &one)
+			if err != nil && !errors.Is(err, workflow.ErrNotFound) {
+				one.Errors++
+				e.log.WarnContext(ctx, "sweep item failed", "task_uuid", d.TaskUUID, "step", d.StepName, "state", d.State, "error", err)
+			}
+			mu.Lock()
+			rep.add(one)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// add counts other's actions into r.
+func (r *SweepReport) add(other SweepReport) {
+	r.Started += other.Started
+	r.Resent += other.Resent
+	r.Enqueued += other.Enqueued
+	r.TimedOut += other.TimedOut
+	r.Retried += other.Retried
+	r.Stale += other.Stale
+	r.DeadLetters += other.DeadLetters
+	r.Errors += other.Errors
+}
+
+// nearDeadline reports whether ctx ends within sweepReserve.
+func nearDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < sweepReserve
 }
 
 func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, rep *SweepReport) error {

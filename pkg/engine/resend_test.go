@@ -122,3 +122,33 @@ steps:
 		t.Fatalf("claimed step: sweep_shard present %v, sweep_at %q; want the deadline without the shard", indexed, sweepAt(step))
 	}
 }
+
+// TestSweepTakesSeveralRounds: with more items due than one read returns,
+// one sweep keeps reading until none is left, handling them concurrently.
+func TestSweepTakesSeveralRounds(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: rounds_ns
+name: rounds
+version: "1.0.0"
+steps:
+  - {name: s, handler: add, timeout_seconds: 5}
+`)
+	b := newBareWith(t, tp, func(c *engine.Config) { c.SweepBatch = 4 })
+	ctx := context.Background()
+	const tasks = 11
+	for i := range tasks {
+		task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "rounds_ns", Name: "rounds", Context: jsonOf(t, map[string]int{"i": i})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "doomed-worker", "", b.clock()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.now.Add(int64(5*time.Second + dynamo.ClaimGrace + time.Second))
+	rep, err := b.eng.Sweep(ctx)
+	if err != nil || rep.Examined != tasks || rep.TimedOut != tasks || rep.Errors != 0 || rep.Truncated {
+		t.Fatalf("one sweep over %d due tasks, 4 per read: %+v %v", tasks, rep, err)
+	}
+}

@@ -88,7 +88,7 @@ func (s *Sweeper) Handle(ctx context.Context, _ events.EventBridgeEvent) (engine
 		return rep, errors.Join(errors.New("sweep"), err)
 	}
 	if rep.Examined > 0 {
-		logger(s.Logger).InfoContext(ctx, "sweep", "examined", rep.Examined, "started", rep.Started, "resent", rep.Resent,
+		logger(s.Logger).InfoContext(ctx, "sweep", "examined", rep.Examined, "started", rep.Started, "resent", rep.Resent, "enqueued", rep.Enqueued,
 			"timed_out", rep.TimedOut, "retried", rep.Retried, "errors", rep.Errors, "truncated", rep.Truncated)
 	}
 	return rep, nil
