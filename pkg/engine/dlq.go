@@ -188,8 +188,9 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 // than resendEvery (duplicates are harmless: the worker's claim is
 // guarded), and returns the latest change of the task or any of its steps
 // and the soonest time a claim may need timing out: the earliest deadline of
-// a claim in progress, or for a step that may be claimed any moment, now
-// plus its claim window.
+// a claim in progress, or for a step that may be claimed any moment (one
+// enqueued, or one pending the task would enqueue), now plus its claim
+// window.
 func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, now time.Time, rep *SweepReport) (last, soonest time.Time, err error) {
 	last = run.task.UpdatedAt
 	steps, err := e.store.ListSteps(ctx, run.task.UUID)
@@ -220,15 +221,18 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 				return last, soonest, err
 			}
 		case statemachine.StepPending:
+			if !run.acceptingStep(s) {
+				continue // paused, or a task that starts no new step
+			}
 			earliest(now.Add(claimWindow(s.TimeoutSecs)))
 			// Ready for a while but not enqueued: the enqueue after the
 			// write that made it ready was lost (e.g. a task's roots,
 			// after the write that created and started it).
-			if s.DependenciesMet() && now.Sub(s.UpdatedAt) >= resendGrace && run.acceptingStep(s) {
+			if s.DependenciesMet() && now.Sub(s.UpdatedAt) >= resendGrace {
 				ready = append(ready, s)
 			}
 		case statemachine.StepEnqueued:
-			earliest(now.Add(claimWindow(s.TimeoutSecs)))
+			earliest(now.Add(claimWindow(s.TimeoutSecs))) // its message may be claimed any moment
 			if s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
 				continue
 			}

@@ -152,3 +152,42 @@ steps:
 		t.Fatalf("one sweep over %d due tasks, 4 per read: %+v %v", tasks, rep, err)
 	}
 }
+
+// TestPausedTaskIsCheckedSeldom: a paused task whose only open step waits
+// to be enqueued has nothing a worker can claim, so its checks fall back to
+// the resend interval instead of every claim window.
+func TestPausedTaskIsCheckedSeldom(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: paused_ns
+name: paused
+version: "1.0.0"
+steps:
+  - {name: a, handler: add, timeout_seconds: 5}
+  - {name: b, handler: add, dependencies: [a], timeout_seconds: 5}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "paused_ns", Name: "paused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := b.drain(t, b.f.Names.StepQueue("paused_ns"))
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, 5*time.Second, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.eng.PauseTask(ctx, task.UUID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.eng.HandleResult(ctx, success(msgs[0], `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	b.now.Add(int64(time.Minute))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Examined != 1 || rep.Enqueued != 0 {
+		t.Fatalf("check of the paused task: %+v %v", rep, err)
+	}
+	b.now.Add(int64(5 * time.Minute))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Examined != 0 {
+		t.Fatalf("a paused task with nothing to claim was checked again within minutes: %+v %v", rep, err)
+	}
+}
