@@ -90,6 +90,9 @@ type opsHandlers struct {
 	mu    sync.Mutex
 	runs  map[string][]*run // "task/step"
 	gates map[string]chan struct{}
+	// released is set by openAll: gates made after it are open, so a
+	// handler that starts while the stack stops does not block Close.
+	released bool
 }
 
 func newOpsHandlers() *opsHandlers {
@@ -143,6 +146,9 @@ func (h *opsHandlers) gate(key string) chan struct{} {
 	g, ok := h.gates[key]
 	if !ok {
 		g = make(chan struct{})
+		if h.released {
+			close(g)
+		}
 		h.gates[key] = g
 	}
 	return g
@@ -164,6 +170,7 @@ func (h *opsHandlers) open(task, step string) {
 func (h *opsHandlers) openAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.released = true
 	for _, g := range h.gates {
 		select {
 		case <-g:
