@@ -171,16 +171,25 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 			roots = append(roots, s)
 		}
 	}
+	run := &taskRun{task: t, tpl: tpl}
 	if len(roots) > 0 {
-		// The task starts in the write that creates it: the start's
-		// records join the creation's, so starting costs no write (and no
-		// index update) of its own. Its roots are enqueued next; if that
-		// fails, the task's first check enqueues them.
+		// The task starts, and its roots are enqueued, in the write that
+		// creates them: the records of the start and of the roots' enqueue
+		// join the creation's, so neither costs a write (or an index
+		// update) of its own. The roots' messages are sent right after; if
+		// that fails, the task's first check sends them.
 		trs, to, err := e.taskTransitions(t, now, "", statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
 		if err != nil {
 			return nil, nil, err
 		}
 		t.History, t.State = append(t.History, trs...), to
+		for _, r := range roots {
+			trs, err := e.stepTransitions(run, r.State, 1, now, "", statemachine.StepEvEnqueue)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.History, r.State, r.EnqueuedAt = append(r.History, trs...), statemachine.StepEnqueued, &now
+		}
 	}
 	if err := e.store.CreateTask(ctx, t, steps); err != nil {
 		return nil, nil, err
@@ -189,8 +198,8 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 	e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(statemachine.TaskPending), At: now})
 	if len(roots) > 0 {
 		e.notify(Event{TaskUUID: t.UUID, Namespace: t.Namespace, State: string(t.State), At: now})
-		if err := e.enqueueSteps(ctx, &taskRun{task: t, tpl: tpl}, roots, nil); err != nil {
-			e.log.WarnContext(ctx, "task started but its root steps were not enqueued; its first check enqueues them",
+		if err := e.sendEnqueued(ctx, run, roots, nil, now); err != nil {
+			e.log.WarnContext(ctx, "task started but its root steps' messages were not sent; its first check sends them",
 				"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
 		}
 		return t, steps, nil

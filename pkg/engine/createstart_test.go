@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,8 +34,8 @@ func (u *updateRecorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItem
 }
 
 // TestTaskStartsInItsCreatingWrite: a new task is written already started
-// (its start's records with its creation's), so creating it updates only
-// its root steps, never the task item; its audit trail is the same.
+// and its roots already enqueued (the records of both with the creation's),
+// so creating it updates no item; the audit trails are the same.
 func TestTaskStartsInItsCreatingWrite(t *testing.T) {
 	t.Parallel()
 	tp := mustParse(t, chainYAML)
@@ -48,8 +50,15 @@ func TestTaskStartsInItsCreatingWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.keys) != 1 || rec.keys[0] != "S#a" {
-		t.Fatalf("updates while creating: %v, want only the root step S#a", rec.keys)
+	if len(rec.keys) != 0 {
+		t.Fatalf("updates while creating: %v, want none", rec.keys)
+	}
+	root, err := b.store.GetStep(context.Background(), task.UUID, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.State != "enqueued" || len(root.History) != 2 || root.History[1].From != "pending" || root.History[1].To != "enqueued" {
+		t.Fatalf("root %s, trail %+v; want enqueued after pending", root.State, root.History)
 	}
 	got, err := b.store.GetTask(context.Background(), task.UUID)
 	if err != nil {
@@ -73,9 +82,73 @@ func TestTaskStartsInItsCreatingWrite(t *testing.T) {
 	}
 }
 
-// TestLostRootEnqueueIsRecovered creates a task whose root enqueue never
-// happened (the process died after the creating write): the task's first
-// check finds the ready root and enqueues it.
+// failingSends is a queue whose batch sends fail while fail is set.
+type failingSends struct {
+	engine.Queue
+	fail atomic.Bool
+}
+
+func (f *failingSends) SendBatch(ctx context.Context, queue string, msgs []sqsqueue.Message) error {
+	if f.fail.Load() {
+		return errors.New("injected: send lost")
+	}
+	return f.Queue.SendBatch(ctx, queue, msgs)
+}
+
+// TestLostRootSendIsRecovered creates a task whose roots' messages are never
+// sent (the process died after the creating write): the task's first check
+// finds the roots enqueued since their creation and sends them.
+func TestLostRootSendIsRecovered(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, chainYAML)
+	b := newBare(t, tp)
+	q := &failingSends{Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs)}
+	q.fail.Store(true)
+	eng, err := engine.New(engine.Config{Store: b.store, Queue: q, Names: b.f.Names, Clock: b.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	task, err := eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := b.f.Names.StepQueue("chain_ns")
+	if msgs := b.drain(t, queue); len(msgs) != 0 {
+		t.Fatalf("messages despite the failed send: %+v", msgs)
+	}
+	q.fail.Store(false)
+	b.now.Add(int64(5 * time.Second))
+	if rep, err := eng.Sweep(ctx); err != nil || rep.Examined != 0 {
+		t.Fatalf("sweep before the first check: %+v %v", rep, err)
+	}
+	b.now.Add(int64(time.Minute))
+	if rep, err := eng.Sweep(ctx); err != nil || rep.Resent != 1 {
+		t.Fatalf("first check: %+v %v", rep, err)
+	}
+	msgs := b.drain(t, queue)
+	if len(msgs) != 1 || msgs[0].StepName != "a" || msgs[0].Attempt != 1 {
+		t.Fatalf("root messages after the check %+v", msgs)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	// Long after the first checks, a root still enqueued (a backlog) is not
+	// resent at every check: only after EnqueueResendAfter.
+	task2, err := eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain", Context: jsonOf(t, map[string]int{"n": 2})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.drain(t, queue)
+	b.now.Add(int64(5 * time.Minute))
+	if rep, err := eng.Sweep(ctx); err != nil || rep.Resent != 0 {
+		t.Fatalf("check of %s long after its creation: %+v %v", task2.UUID, rep, err)
+	}
+}
+
+// TestLostRootEnqueueIsRecovered: a task whose root is pending with its
+// dependencies met (its enqueue lost, e.g. a task created pending and
+// started by a second write that died) gets the root enqueued by its check.
 func TestLostRootEnqueueIsRecovered(t *testing.T) {
 	t.Parallel()
 	tp := mustParse(t, chainYAML)

@@ -182,6 +182,25 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	return true, e.failStale(ctx, run, reason)
 }
 
+// firstChecksWindow is how long after a task's first check is due its
+// checks still resend the messages of the steps its creation enqueued: the
+// sweeper runs every minute, so the first check comes within a minute of
+// being due.
+const firstChecksWindow = 2 * time.Minute
+
+// resendDue reports whether an enqueued step's message should be sent
+// again: it has waited longer than every, or the write that created the
+// step enqueued it (a new task's root, whose message is sent after that
+// write) and the task's first checks find it still enqueued.
+func (e *Engine) resendDue(run *taskRun, s *workflow.Step, now time.Time, every time.Duration) bool {
+	age := now.Sub(*s.EnqueuedAt)
+	if age >= every {
+		return true
+	}
+	atCreation := s.EnqueuedAt.Equal(s.CreatedAt)
+	return atCreation && age >= resendGrace && now.Sub(run.task.CreatedAt) <= e.firstCheck(run.tpl)+firstChecksWindow
+}
+
 // inspectSteps looks at a task's steps. It times out every claim past its
 // deadline (the worker died or is too slow: failed as retryable, counted as
 // an attempt), sends again the message of every step enqueued for longer
@@ -233,7 +252,7 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			}
 		case statemachine.StepEnqueued:
 			earliest(now.Add(claimWindow(s.TimeoutSecs))) // its message may be claimed any moment
-			if s.EnqueuedAt == nil || now.Sub(*s.EnqueuedAt) < every || !run.acceptingStep(s) {
+			if s.EnqueuedAt == nil || !run.acceptingStep(s) || !e.resendDue(run, s, now, every) {
 				continue
 			}
 			if err := e.resend(ctx, run, s); err != nil {

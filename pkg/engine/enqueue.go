@@ -68,7 +68,7 @@ const resendGrace = 10 * time.Second
 // The steps it enqueued are updated in place to their stored state.
 func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workflow.Step, known map[string]json.RawMessage) error {
 	now := e.now()
-	var msgs []sqsqueue.Message
+	var sent []*workflow.Step
 	for _, s := range steps {
 		evs := []statemachine.StepEvent{statemachine.StepEvEnqueue}
 		if s.State == statemachine.StepWaitingForRetry {
@@ -98,16 +98,26 @@ func (e *Engine) enqueueSteps(ctx context.Context, run *taskRun, steps []*workfl
 			}
 			updated = cur
 		}
-		*s = *updated // the caller's copy shows the stored state (CreateTask answers with it)
-		m, err := e.stepMessage(ctx, run, updated, known)
+		*s = *updated // the caller's copy shows the stored state
+		sent = append(sent, s)
+	}
+	return e.sendEnqueued(ctx, run, sent, known, now)
+}
+
+// sendEnqueued sends the messages of steps already stored as enqueued, in
+// batches, and publishes their events.
+func (e *Engine) sendEnqueued(ctx context.Context, run *taskRun, steps []*workflow.Step, known map[string]json.RawMessage, now time.Time) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	msgs := make([]sqsqueue.Message, 0, len(steps))
+	for _, s := range steps {
+		m, err := e.stepMessage(ctx, run, s, known)
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
 		e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: s.Name, State: string(statemachine.StepEnqueued), Attempt: s.Attempts + 1, At: now})
-	}
-	if len(msgs) == 0 {
-		return nil
 	}
 	return e.queue.SendBatch(ctx, e.cfg.Names.StepQueue(run.task.Namespace), msgs)
 }
