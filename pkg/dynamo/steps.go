@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -619,7 +620,11 @@ var dueProjection, dueProjectionNames = func() (string, map[string]string) {
 // Due lists items whose sweep time has passed, across all sweep shards.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]DueItem, error) {
 	var items []DueItem
-	for shard := 0; shard < SweepShards && len(items) < limit; shard++ {
+	// Start at a random shard, so items that stay due in one shard (a
+	// paused task's retries) cannot keep a limited read from the others.
+	first := rand.IntN(SweepShards)
+	for i := 0; i < SweepShards && len(items) < limit; i++ {
+		shard := (first + i) % SweepShards
 		in := &dynamodb.QueryInput{
 			TableName: &s.table, IndexName: aws.String(resources.IndexSweep),
 			KeyConditionExpression: aws.String("sweep_shard = :s AND sweep_at <= :now"),

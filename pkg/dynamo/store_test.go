@@ -283,7 +283,7 @@ func TestMissingRecordsAreNotFound(t *testing.T) {
 			_, err := s.ClaimStep(t.Context(), task.UUID, "zz", 1, time.Minute, "w", "", t0)
 			return err
 		}},
-		{"SetPaused", func() error { return s.SetPaused(t.Context(), "no-such-task", true, t0) }},
+		{"SetPaused", func() error { return s.SetPaused(t.Context(), "no-such-task", true, t0, time.Time{}) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1150,11 +1150,11 @@ func TestSetPaused(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	task := createTask(t, s)
-	require.NoError(t, s.SetPaused(t.Context(), task.UUID, true, t0))
+	require.NoError(t, s.SetPaused(t.Context(), task.UUID, true, t0, time.Time{}))
 	got := getTask(t, s, task.UUID)
 	require.True(t, got.Paused)
 	require.Equal(t, task.Rev+1, got.Rev)
-	require.NoError(t, s.SetPaused(t.Context(), task.UUID, false, t0))
+	require.NoError(t, s.SetPaused(t.Context(), task.UUID, false, t0, time.Time{}))
 	require.False(t, getTask(t, s, task.UUID).Paused)
 }
 

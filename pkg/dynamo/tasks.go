@@ -209,14 +209,21 @@ func nilIfEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// SetPaused sets or clears a task's paused flag; it returns
+// SetPaused sets or clears a task's paused flag; checkAt, when set, also
+// schedules the sweeper's next look at the task. It returns
 // workflow.ErrNotFound when the task does not exist.
-func (s *Store) SetPaused(ctx context.Context, taskUUID string, paused bool, now time.Time) error {
+func (s *Store) SetPaused(ctx context.Context, taskUUID string, paused bool, now, checkAt time.Time) error {
+	set := "SET paused = :p, rev = rev + :one, updated_at = :now"
+	vals := map[string]types.AttributeValue{":p": boolean(paused), ":one": num(1), ":now": timeAttr(now)}
+	if !checkAt.IsZero() {
+		set += ", sweep_shard = :shard, sweep_at = :due"
+		vals[":shard"], vals[":due"] = sweepShard(taskPK(taskUUID), skTask), sweepAt(checkAt)
+	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(taskPK(taskUUID), skTask),
-		UpdateExpression:          aws.String("SET paused = :p, rev = rev + :one, updated_at = :now"),
+		UpdateExpression:          aws.String(set),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": boolean(paused), ":one": num(1), ":now": timeAttr(now)},
+		ExpressionAttributeValues: vals,
 	})
 	if err != nil {
 		if e := mapErr("set paused", err); isConflict(e) {

@@ -57,7 +57,9 @@ func (e *Engine) startCompensation(ctx context.Context, run *taskRun, failed str
 		return err
 	}
 	reason := fmt.Sprintf("step %s failed; compensating %d completed steps", failed, len(comps))
-	t, err := e.moveTask(ctx, run.task, reason, dynamo.TaskChange{SetCompensating: true},
+	// Compensation steps are about to be claimed: check the task within
+	// the shortest claim window from now on.
+	t, err := e.moveTask(ctx, run.task, reason, dynamo.TaskChange{SetCompensating: true, SweepAt: e.now().Add(e.checkEvery(run.tpl))},
 		statemachine.TaskEvStepCompleted, statemachine.TaskEvPermanentFailure)
 	if err != nil {
 		if errors.Is(err, workflow.ErrConflict) {

@@ -96,8 +96,8 @@ func (e *Engine) resendEvery(l lifecycle) time.Duration {
 // staleness check, and at least every resendEvery.
 func (e *Engine) taskCheckAt(l lifecycle, t *workflow.Task, lastActivity, now time.Time) time.Time {
 	next := l.nextCheck(t, lastActivity)
-	if r := now.Add(e.resendEvery(l)); r.Before(next) {
-		next = r
+	if r := now.Add(e.resendEvery(l)); r.Before(next) || !next.After(now) {
+		next = r // (a staleness check already past: a paused task past its max_duration)
 	}
 	return next
 }
@@ -117,9 +117,22 @@ func claimWindow(timeoutSecs int) time.Duration {
 // its shortest-lived step (claims do not touch the task item or the sweep
 // index, so the task's checks are what find them).
 func (e *Engine) firstCheck(tpl *template.Template) time.Duration {
-	d := min(dynamo.StartRecoveryAfter, e.resendEvery(lifecycleOf(tpl)))
+	return min(dynamo.StartRecoveryAfter, e.checkEvery(tpl))
+}
+
+// checkEvery is how often the sweeper looks at a running task that has open
+// steps: the shortest claim window of any step it can run (compensations
+// included), at most resendEvery. A step claimed any time after a check is
+// then timed out at most one window after its deadline, whether it existed
+// at that check or came later (a retry, a decision's branch, a
+// compensation).
+func (e *Engine) checkEvery(tpl *template.Template) time.Duration {
+	d := e.resendEvery(lifecycleOf(tpl))
 	for i := range tpl.Steps {
 		d = min(d, claimWindow(tpl.Steps[i].TimeoutSeconds))
+		if c := tpl.Steps[i].Compensation; c != nil {
+			d = min(d, claimWindow(c.TimeoutSeconds))
+		}
 	}
 	return d
 }
@@ -141,7 +154,7 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	last := t.UpdatedAt
 	tooOld := now.Sub(t.CreatedAt) > l.maxDuration
 	var soonest time.Time
-	if !tooOld {
+	if !tooOld || t.Paused {
 		// Steps progress without touching the task item: look at them.
 		var err error
 		if last, soonest, err = e.inspectSteps(ctx, run, l, now, rep); err != nil {
@@ -166,8 +179,14 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 	}
 	switch l.action {
 	case "none":
+		// Left running, so still checked: its claims, lost messages and
+		// ready steps have no other watcher. The warning repeats per check.
 		e.log.WarnContext(ctx, "stale task left alone (staleness_action none)", "task_uuid", t.UUID, "reason", reason)
-		return true, e.store.ClearTaskSweep(ctx, t.UUID)
+		next := now.Add(e.resendEvery(l))
+		if !soonest.IsZero() && soonest.Before(next) {
+			next = soonest
+		}
+		return true, e.store.ScheduleTaskSweep(ctx, t.UUID, next)
 	case "dlq":
 		snap, err := e.snapshot(ctx, t)
 		if err != nil {
@@ -185,8 +204,8 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 // firstChecksWindow is how long after a task's first check is due its
 // checks still resend the messages of the steps its creation enqueued: the
 // sweeper runs every minute, so the first check comes within a minute of
-// being due.
-const firstChecksWindow = 2 * time.Minute
+// being due. (A backed-up queue gets at most a duplicate or two per root.)
+const firstChecksWindow = time.Minute
 
 // resendDue reports whether an enqueued step's message should be sent
 // again: it has waited longer than every, or the write that created the
@@ -207,8 +226,9 @@ func (e *Engine) resendDue(run *taskRun, s *workflow.Step, now time.Time, every 
 // than resendEvery (duplicates are harmless: the worker's claim is
 // guarded), and returns the latest change of the task or any of its steps
 // and the soonest time a claim may need timing out: the earliest deadline of
-// a claim in progress, or for a step that may be claimed any moment (one
-// enqueued, or one pending the task would enqueue), now plus its claim
+// a claim in progress; while the task starts steps and has an open one, now
+// plus checkEvery (a step may be claimed before the next check); for an
+// enqueued step (claimable even in a paused task), now plus its claim
 // window.
 func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, now time.Time, rep *SweepReport) (last, soonest time.Time, err error) {
 	last = run.task.UpdatedAt
@@ -217,6 +237,8 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 		return last, soonest, err
 	}
 	every := e.resendEvery(l)
+	startsSteps := run.accepting() || run.task.Compensating
+	window := e.checkEvery(run.tpl)
 	var ready []*workflow.Step
 	earliest := func(t time.Time) {
 		if soonest.IsZero() || t.Before(soonest) {
@@ -226,6 +248,12 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 	for _, s := range steps {
 		if s.UpdatedAt.After(last) {
 			last = s.UpdatedAt
+		}
+		if startsSteps && !s.State.Terminal() && s.State != statemachine.StepError {
+			// An open step of a task that starts steps: a step may be
+			// claimed before the next check (this one, a retry, a child,
+			// a branch), so check again within the shortest claim window.
+			earliest(now.Add(window))
 		}
 		switch s.State {
 		case statemachine.StepInProgress:
@@ -243,7 +271,6 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			if !run.acceptingStep(s) {
 				continue // paused, or a task that starts no new step
 			}
-			earliest(now.Add(claimWindow(s.TimeoutSecs)))
 			// Ready for a while but not enqueued: the enqueue after the
 			// write that made it ready was lost (e.g. a task's roots,
 			// after the write that created and started it).

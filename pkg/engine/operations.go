@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/statemachine"
@@ -92,7 +93,7 @@ func (e *Engine) PauseTask(ctx context.Context, taskUUID, by string) (*workflow.
 	if run.task.State.Terminal() {
 		return nil, fmt.Errorf("pause task %s (%s): %w", taskUUID, run.task.State, ErrTaskFinished)
 	}
-	if err := e.store.SetPaused(ctx, taskUUID, true, e.now()); err != nil {
+	if err := e.store.SetPaused(ctx, taskUUID, true, e.now(), time.Time{}); err != nil {
 		return nil, err
 	}
 	steps, err := e.store.ListSteps(ctx, taskUUID)
@@ -119,7 +120,10 @@ func (e *Engine) ResumeTask(ctx context.Context, taskUUID, by string) (*workflow
 	if run.task.State.Terminal() {
 		return nil, fmt.Errorf("resume task %s (%s): %w", taskUUID, run.task.State, ErrTaskFinished)
 	}
-	if err := e.store.SetPaused(ctx, taskUUID, false, e.now()); err != nil {
+	// A paused task was checked seldom (nothing could be claimed); from
+	// now on its steps can be claimed again.
+	now := e.now()
+	if err := e.store.SetPaused(ctx, taskUUID, false, now, now.Add(e.checkEvery(run.tpl))); err != nil {
 		return nil, err
 	}
 	if err := e.RedriveTask(ctx, taskUUID); err != nil {
@@ -230,8 +234,7 @@ func (e *Engine) reopen(ctx context.Context, run *taskRun, a StepAction) error {
 	if run.task.State != statemachine.TaskError {
 		return nil
 	}
-	now := e.now()
-	sweep := e.taskCheckAt(lifecycleOf(run.tpl), &workflow.Task{State: statemachine.TaskStepsInProcess, CreatedAt: run.task.CreatedAt}, now, now)
+	sweep := e.now().Add(e.checkEvery(run.tpl))
 	t, err := e.moveTask(ctx, run.task, withBy("manual "+a.Type, a.By), dynamo.TaskChange{SweepAt: sweep},
 		statemachine.TaskEvReset, statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued)
 	if err != nil {

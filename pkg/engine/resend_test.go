@@ -11,6 +11,7 @@ import (
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/protocol"
 )
 
 // TestLostStepMessageIsSentAgain loses an enqueued step's message. Enqueued
@@ -189,5 +190,90 @@ steps:
 	b.now.Add(int64(5 * time.Minute))
 	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Examined != 0 {
 		t.Fatalf("a paused task with nothing to claim was checked again within minutes: %+v %v", rep, err)
+	}
+}
+
+// TestStaleTaskLeftAloneIsStillChecked: staleness_action none leaves the
+// task running, so its checks go on; a dead worker's claim is still timed
+// out after the task was judged stale.
+func TestStaleTaskLeftAloneIsStillChecked(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: none_ns
+name: none
+version: "1.0.0"
+lifecycle: {max_steps_in_process_minutes: 1, staleness_action: none}
+steps:
+  - {name: s, handler: add, timeout_seconds: 300}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "none_ns", Name: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 300*time.Second, "doomed-worker", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	b.now.Add(int64(2 * time.Minute))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Stale != 1 {
+		t.Fatalf("stale check: %+v %v", rep, err)
+	}
+	b.now.Add(int64(10 * time.Minute)) // past the claim's deadline (330 s)
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.TimedOut != 1 {
+		t.Fatalf("a stale task left alone must still have its dead claims timed out: %+v %v", rep, err)
+	}
+}
+
+// TestRetriedClaimTimedOutWithinAWindow: a step claimed after the task's
+// last check (here a retry) is timed out within one claim window of its
+// deadline, not at the resend interval.
+func TestRetriedClaimTimedOutWithinAWindow(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: retry_ns
+name: retry
+version: "1.0.0"
+steps:
+  - {name: s, handler: add, timeout_seconds: 5, retry: {max_attempts: 3, backoff_base_ms: 100, max_backoff_ms: 1000}}
+`)
+	b := newBare(t, tp)
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "retry_ns", Name: "retry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := b.f.Names.StepQueue("retry_ns")
+	b.drain(t, queue)
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "doomed-worker", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	b.now.Add(int64(5*time.Second + dynamo.ClaimGrace + time.Second))
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.TimedOut != 1 {
+		t.Fatalf("attempt 1: %+v %v", rep, err)
+	}
+	b.now.Add(int64(2 * time.Second)) // the retry's delay has passed
+	if err := b.eng.HandleOrchestration(ctx, &protocol.OrchestrationMessage{V: protocol.Version, Kind: protocol.KindRetryStep,
+		TaskUUID: task.UUID, StepName: "s", Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b.drain(t, queue)
+	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 2, 5*time.Second, "doomed-worker-2", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	// Deadline: claim + 35 s; the task's checks come every 35 s (the
+	// step's claim window), so within 70 s of the claim it is timed out.
+	for range 3 {
+		b.now.Add(int64(25 * time.Second))
+		if _, err := b.eng.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := b.store.GetStep(ctx, task.UUID, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State == "in_progress" {
+		t.Fatalf("attempt 2 still in progress 75 s after its claim (deadline 35 s)")
 	}
 }
