@@ -12,7 +12,23 @@ import (
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/template"
+	"github.com/tasker-go/tasker/pkg/workflow"
 )
+
+// createClaimed creates a task of tp (with ctx as its context) and claims
+// its root step as a worker that then dies.
+func (b *bare) createClaimed(t *testing.T, tp *template.Template, ctx map[string]int, step string, timeout time.Duration) *workflow.Task {
+	t.Helper()
+	task, err := b.eng.CreateTask(context.Background(), engine.TaskRequest{Namespace: tp.Namespace, Name: tp.Name, Context: jsonOf(t, ctx)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.ClaimStep(context.Background(), task.UUID, step, 1, timeout, "doomed-worker", "", b.clock()); err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
 
 // TestLostStepMessageIsSentAgain loses an enqueued step's message. Enqueued
 // steps stay out of the sweep index (it would cost two index writes per
@@ -139,13 +155,7 @@ steps:
 	ctx := context.Background()
 	const tasks = 11
 	for i := range tasks {
-		task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "rounds_ns", Name: "rounds", Context: jsonOf(t, map[string]int{"i": i})})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "doomed-worker", "", b.clock()); err != nil {
-			t.Fatal(err)
-		}
+		b.createClaimed(t, tp, map[string]int{"i": i}, "s", 5*time.Second)
 	}
 	b.now.Add(int64(5*time.Second + dynamo.ClaimGrace + time.Second))
 	rep, err := b.eng.Sweep(ctx)
@@ -208,13 +218,7 @@ steps:
 `)
 	b := newBare(t, tp)
 	ctx := context.Background()
-	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "none_ns", Name: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 300*time.Second, "doomed-worker", "", b.clock()); err != nil {
-		t.Fatal(err)
-	}
+	b.createClaimed(t, tp, nil, "s", 300*time.Second)
 	b.now.Add(int64(2 * time.Minute))
 	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Stale != 1 {
 		t.Fatalf("stale check: %+v %v", rep, err)
@@ -239,15 +243,9 @@ steps:
 `)
 	b := newBare(t, tp)
 	ctx := context.Background()
-	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "retry_ns", Name: "retry"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	task := b.createClaimed(t, tp, nil, "s", 5*time.Second)
 	queue := b.f.Names.StepQueue("retry_ns")
 	b.drain(t, queue)
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "doomed-worker", "", b.clock()); err != nil {
-		t.Fatal(err)
-	}
 	b.now.Add(int64(5*time.Second + dynamo.ClaimGrace + time.Second))
 	if rep, err := b.eng.Sweep(ctx); err != nil || rep.TimedOut != 1 {
 		t.Fatalf("attempt 1: %+v %v", rep, err)
