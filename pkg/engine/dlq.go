@@ -102,14 +102,9 @@ func (e *Engine) taskCheckAt(l lifecycle, t *workflow.Task, lastActivity, now ti
 	return next
 }
 
-// claimWindow is the longest a claim of s can run before the sweeper may
-// time it out: its timeout (the default when unset) plus the grace.
+// claimWindow is dynamo.ClaimWindow for a timeout in seconds.
 func claimWindow(timeoutSecs int) time.Duration {
-	timeout := time.Duration(timeoutSecs) * time.Second
-	if timeout <= 0 {
-		timeout = dynamo.DefaultStepTimeout
-	}
-	return timeout + dynamo.ClaimGrace
+	return dynamo.ClaimWindow(time.Duration(timeoutSecs) * time.Second)
 }
 
 // firstCheck is how long after creation the sweeper first looks at a task:
