@@ -156,17 +156,22 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 			return false, err
 		}
 	}
+	// schedule sets the task's next check: its staleness check from base,
+	// at least every resendEvery, and no later than soonest.
+	schedule := func(base time.Time) error {
+		next := e.taskCheckAt(l, t, base, now)
+		if !soonest.IsZero() && soonest.Before(next) {
+			next = soonest
+		}
+		return e.store.ScheduleTaskSweep(ctx, t.UUID, next)
+	}
 	idle := now.Sub(last)
 	if t.Paused || (!tooOld && idle <= l.threshold(t.State)) {
 		base := last
 		if t.Paused {
 			base = now
 		}
-		next := e.taskCheckAt(l, t, base, now)
-		if !soonest.IsZero() && soonest.Before(next) {
-			next = soonest
-		}
-		return false, e.store.ScheduleTaskSweep(ctx, t.UUID, next)
+		return false, schedule(base)
 	}
 	reason := fmt.Sprintf("stale: no progress for %s in %s", idle.Round(time.Second), t.State)
 	if tooOld {
@@ -177,11 +182,7 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 		// Left running, so still checked: its claims, lost messages and
 		// ready steps have no other watcher. The warning repeats per check.
 		e.log.WarnContext(ctx, "stale task left alone (staleness_action none)", "task_uuid", t.UUID, "reason", reason)
-		next := now.Add(e.resendEvery(l))
-		if !soonest.IsZero() && soonest.Before(next) {
-			next = soonest
-		}
-		return true, e.store.ScheduleTaskSweep(ctx, t.UUID, next)
+		return true, schedule(now)
 	case "dlq":
 		snap, err := e.snapshot(ctx, t)
 		if err != nil {
