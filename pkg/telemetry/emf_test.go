@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/telemetry"
 )
 
@@ -89,4 +90,28 @@ func TestEMFLines(t *testing.T) {
 	require.NoError(t, json.Unmarshal(bytes.TrimSpace(out.Bytes()), &doc))
 	require.Equal(t, 3.0, doc["orders.validated"])
 	require.NotContains(t, doc, "tasker.step.execution.duration")
+}
+
+// TestSweepRecoveriesAreCounted: what a sweep did that no message brought
+// is counted by kind, so an operator sees lost messages and dead workers.
+func TestSweepRecoveriesAreCounted(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	tel, err := telemetry.New(context.Background(), telemetry.Options{EMF: &out, EMFNamespace: "TaskerTest"})
+	require.NoError(t, err)
+	_, err = tel.Sweep(context.Background(), func(context.Context) (engine.SweepReport, error) {
+		return engine.SweepReport{Examined: 5, TimedOut: 2, Resent: 1, Enqueued: 3}, nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, tel.Flush(context.Background()))
+	got := map[string]float64{}
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &doc))
+		if v, ok := doc[telemetry.MetricSweepRecoveries].(float64); ok {
+			got[doc["kind"].(string)] = v
+		}
+	}
+	require.Equal(t, map[string]float64{"timed_out": 2, "resent": 1, "enqueued": 3}, got)
 }

@@ -37,6 +37,7 @@ const (
 	MetricStalenessRuns        = "tasker.staleness.detection_runs.total"
 	MetricStalenessDetected    = "tasker.staleness.tasks_detected.total"
 	MetricStalenessDuration    = "tasker.staleness.detection.duration"
+	MetricSweepRecoveries      = "tasker.sweep.recoveries.total"
 	MetricDecisionsProcessed   = "tasker.decision_points.processed.total"
 	MetricDecisionStepsCreated = "tasker.decision_points.steps_created.total"
 	MetricDecisionDuration     = "tasker.decision_point.processing.duration"
@@ -57,7 +58,7 @@ type Metrics struct {
 	stepsActive                                                    metric.Int64UpDownCounter
 	claimDuration, executionDuration                               metric.Float64Histogram
 	resultProcessing, resultSubmission, queueAge                   metric.Float64Histogram
-	dlqEntries, stalenessRuns, stalenessDetected                   metric.Int64Counter
+	dlqEntries, stalenessRuns, stalenessDetected, sweepRecoveries  metric.Int64Counter
 	stalenessDuration                                              metric.Float64Histogram
 	decisions, decisionSteps                                       metric.Int64Counter
 	decisionDuration                                               metric.Float64Histogram
@@ -108,6 +109,7 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		stalenessRuns:     counter(MetricStalenessRuns, "Sweeps run (staleness detection runs).", "{run}"),
 		stalenessDetected: counter(MetricStalenessDetected, "Tasks the sweeper found stale.", "{task}"),
 		stalenessDuration: seconds(MetricStalenessDuration, "Time one sweep took."),
+		sweepRecoveries:   counter(MetricSweepRecoveries, "Work the sweeper did that no message brought, by kind: timed_out (a dead worker's claim), resent (a lost step message), enqueued (a lost enqueue), started (a task left pending), retried (a retry beyond SQS's delay).", "{step}"),
 		decisions:         counter(MetricDecisionsProcessed, "Decision point outcomes applied.", "{decision}"),
 		decisionSteps:     counter(MetricDecisionStepsCreated, "Steps decision points asked for.", "{step}"),
 		decisionDuration:  seconds(MetricDecisionDuration, "Time to apply a decision step's result."),

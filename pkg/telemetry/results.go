@@ -87,6 +87,14 @@ func (t *Telemetry) Sweep(ctx context.Context, sweep func(context.Context) (engi
 	if rep.DeadLetters > 0 {
 		m.dlqEntries.Add(ctx, int64(rep.DeadLetters))
 	}
+	for _, r := range []struct {
+		kind string
+		n    int
+	}{{"timed_out", rep.TimedOut}, {"resent", rep.Resent}, {"enqueued", rep.Enqueued}, {"started", rep.Started}, {"retried", rep.Retried}} {
+		if r.n > 0 {
+			m.sweepRecoveries.Add(ctx, int64(r.n), metric.WithAttributes(attribute.String("kind", r.kind)))
+		}
+	}
 	if t.tracing && (rep.Examined > 0 || rep.DeadLetters > 0 || err != nil) {
 		// Only a sweep that found work gets a span (one every few seconds
 		// in dev would bury the tasks' traces). It is started afterwards,
@@ -95,6 +103,7 @@ func (t *Telemetry) Sweep(ctx context.Context, sweep func(context.Context) (engi
 		_, span := t.tracer.Start(ctx, "sweep", trace.WithNewRoot(), trace.WithTimestamp(start),
 			trace.WithAttributes(attribute.Int("tasker.sweep.examined", rep.Examined),
 				attribute.Int("tasker.sweep.started", rep.Started), attribute.Int("tasker.sweep.resent", rep.Resent),
+				attribute.Int("tasker.sweep.enqueued", rep.Enqueued),
 				attribute.Int("tasker.sweep.timed_out", rep.TimedOut), attribute.Int("tasker.sweep.stale", rep.Stale),
 				attribute.Int("tasker.sweep.dead_letters", rep.DeadLetters)))
 		if err != nil {
