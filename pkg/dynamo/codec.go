@@ -39,6 +39,7 @@ const (
 	aEnqueuedAt       = "enqueued_at"
 	aClaimedAt        = "claimed_at"
 	aNextRetryAt      = "next_retry_at"
+	aResentAt         = "resent_at"
 	aLastFailure      = "last_failure_at"
 	aWorkerID         = "worker_id"
 	aPaused           = "paused"
@@ -580,6 +581,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		ClaimedAt:          getTimePtr(item, aClaimedAt),
 		LastFailure:        getTimePtr(item, aLastFailure),
 		NextRetryAt:        getTimePtr(item, aNextRetryAt),
+		ResentAt:           getTimePtr(item, aResentAt),
 		CompletedAt:        laterTimePtr(item, aCompletedAt, derived.completed),
 		SweepAt:            sortableTimePtr(item, resources.AttrSweepAt),
 		History:            transitionsOf(recs),

@@ -581,6 +581,21 @@ func (s *Store) Reschedule(ctx context.Context, taskUUID, name string, state sta
 	return mapErr("reschedule "+name, err)
 }
 
+// MarkResent records that an enqueued step's message is being sent again
+// (resent_at), while the step is still enqueued with the given attempts, so
+// the sweeper's next checks wait a full interval before sending it again;
+// workflow.ErrConflict when the step moved on.
+func (s *Store) MarkResent(ctx context.Context, taskUUID, name string, attempts int, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(taskPK(taskUUID), stepSK(name)),
+		UpdateExpression:    aws.String("SET " + aResentAt + " = :now"),
+		ConditionExpression: aws.String("st = :st AND attempts = :a"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": timeAttr(now),
+			":st": str(string(statemachine.StepEnqueued)), ":a": num(int64(attempts))},
+	})
+	return mapErr("mark resent "+name, err)
+}
+
 // SaveCheckpoint stores a batch worker's checkpoint while it is in progress
 // on the given attempt; workflow.ErrConflict when it no longer is.
 func (s *Store) SaveCheckpoint(ctx context.Context, taskUUID, name string, attempt int, checkpoint json.RawMessage, now time.Time) error {

@@ -200,20 +200,25 @@ func (e *Engine) checkStaleness(ctx context.Context, run *taskRun, now time.Time
 // firstChecksWindow is how long after a task's first check is due its
 // checks still resend the messages of the steps its creation enqueued: the
 // sweeper runs every minute, so the first check comes within a minute of
-// being due. (A backed-up queue gets at most a duplicate or two per root.)
+// being due. (A root is resent this way once: MarkResent records it.)
 const firstChecksWindow = time.Minute
 
 // resendDue reports whether an enqueued step's message should be sent
-// again: it has waited longer than every, or the write that created the
-// step enqueued it (a new task's root, whose message is sent after that
-// write) and the task's first checks find it still enqueued.
+// again: it has waited longer than every since it was enqueued or last sent
+// again, or the write that created the step enqueued it (a new task's root,
+// whose message is sent after that write), the task's first checks find it
+// still enqueued and it was not sent again yet.
 func (e *Engine) resendDue(run *taskRun, s *workflow.Step, now time.Time, every time.Duration) bool {
-	age := now.Sub(*s.EnqueuedAt)
-	if age >= every {
+	since := *s.EnqueuedAt
+	resent := s.ResentAt != nil && s.ResentAt.After(since)
+	if resent {
+		since = *s.ResentAt
+	}
+	if now.Sub(since) >= every {
 		return true
 	}
 	atCreation := s.EnqueuedAt.Equal(s.CreatedAt)
-	return atCreation && age >= resendGrace && now.Sub(run.task.CreatedAt) <= e.firstCheck(run.tpl)+firstChecksWindow
+	return atCreation && !resent && now.Sub(since) >= resendGrace && now.Sub(run.task.CreatedAt) <= e.firstCheck(run.tpl)+firstChecksWindow
 }
 
 // inspectSteps looks at a task's steps. It times out every claim past its
@@ -277,6 +282,12 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			earliest(now.Add(claimWindow(s.TimeoutSecs))) // its message may be claimed any moment
 			if s.EnqueuedAt == nil || !run.acceptingStep(s) || !e.resendDue(run, s, now, every) {
 				continue
+			}
+			if err := e.store.MarkResent(ctx, run.task.UUID, s.Name, s.Attempts, now); err != nil {
+				if errors.Is(err, workflow.ErrConflict) {
+					continue // claimed (or moved on) since the listing
+				}
+				return last, soonest, err
 			}
 			if err := e.resend(ctx, run, s); err != nil {
 				return last, soonest, err

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -273,5 +274,40 @@ steps:
 	}
 	if s.State == "in_progress" {
 		t.Fatalf("attempt 2 still in progress 75 s after its claim (deadline 35 s)")
+	}
+}
+
+// TestResentMessageWaitsAnInterval: a message sent again (here a root whose
+// send after creation looks lost) is not sent again at every check of its
+// task, only once EnqueueResendAfter has passed since the last resend: a
+// backed-up queue does not fill with duplicates.
+func TestResentMessageWaitsAnInterval(t *testing.T) {
+	t.Parallel()
+	tp := mustParse(t, `
+namespace: backlog_ns
+name: backlog
+version: "1.0.0"
+steps:
+  - {name: s, handler: add, timeout_seconds: 5}
+`)
+	b := newBareWith(t, tp, func(c *engine.Config) { c.EnqueueResendAfter = 2 * time.Minute })
+	ctx := context.Background()
+	if _, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "backlog_ns", Name: "backlog"}); err != nil {
+		t.Fatal(err)
+	}
+	// Checks every 35 s (the step's claim window); the step stays enqueued.
+	var resent []int
+	for range 4 {
+		b.now.Add(int64(40 * time.Second))
+		rep, err := b.eng.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resent = append(resent, rep.Resent)
+	}
+	// +40 s: the first check resends the root once; +80, +120 s: within 2
+	// minutes of that resend; +160 s: 2 minutes after it.
+	if want := []int{1, 0, 0, 1}; !slices.Equal(resent, want) {
+		t.Fatalf("resends per check %v, want %v", resent, want)
 	}
 }

@@ -113,6 +113,7 @@ type Step struct {
 	ClaimedAt        *time.Time
 	LastFailure      *time.Time
 	NextRetryAt      *time.Time
+	ResentAt         *time.Time // the sweeper last sent the message again (while enqueued)
 	CompletedAt      *time.Time
 	// SweepAt is the step's sweep_at: the claim's deadline while in
 	// progress (claim time + timeout + grace), the retry time while waiting
