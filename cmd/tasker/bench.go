@@ -21,6 +21,9 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure latency, throughput and AWS requests per step on the embedded local AWS",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.GCPercent < 0 {
+				return fmt.Errorf("--gogc %d: want a positive GC percentage, or 0 to leave GOGC as it is", o.GCPercent)
+			}
 			o.Out = cmd.ErrOrStderr()
 			rep, err := bench.Run(cmd.Context(), o)
 			if err != nil {

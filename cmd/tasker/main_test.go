@@ -260,3 +260,11 @@ func TestRootCommandTree(t *testing.T) {
 	require.Equal(t, 0, r.code)
 	require.Contains(t, r.stdout, "tasker validates workflow templates")
 }
+
+// TestBenchRejectsNegativeGOGC: a bad --gogc is refused before anything runs.
+func TestBenchRejectsNegativeGOGC(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, "", "bench", "--gogc", "-3")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "--gogc -3: want a positive GC percentage")
+}
