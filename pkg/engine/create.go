@@ -103,10 +103,11 @@ func (r *TaskRequest) validate() error {
 	return nil
 }
 
-// CreateTask validates a request against its template, creates the task with
-// its initial steps and starts it (enqueues the root steps). If starting
-// fails after the task was stored, the task stays pending and the sweeper
-// starts it later; CreateTask still returns the task.
+// CreateTask validates a request against its template and creates the task
+// with its initial steps, already started and with its root steps already
+// enqueued, then sends the roots' messages. If that send fails after the
+// task was stored, the task's first check sends them; CreateTask still
+// returns the task.
 //
 // Errors: *InvalidRequestError (bad field), *template.ContextError (context
 // violates the template's input_schema), ErrTemplateNotFound,
@@ -204,7 +205,7 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 		}
 		return t, steps, nil
 	}
-	started, err := e.startTask(ctx, t, tpl, steps)
+	started, err := e.startTask(ctx, t, tpl)
 	if err != nil {
 		e.log.WarnContext(ctx, "task created but not started; the sweeper will start it",
 			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/statemachine"
@@ -23,29 +22,22 @@ func (e *Engine) StartTask(ctx context.Context, taskUUID string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.startTask(ctx, run.task, run.tpl, nil)
+	_, err = e.startTask(ctx, run.task, run.tpl)
 	return err
 }
 
-// startTask starts t. fresh, when not nil, holds the initial steps exactly as
-// CreateTask just stored them, which saves reading them back.
-func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.Template, fresh []*workflow.Step) (*workflow.Task, error) {
+// startTask starts t: a task the sweeper found pending, or a new one with
+// no initial step (it completes). A new task with root steps is created
+// started instead (CreateTaskWithSteps).
+func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.Template) (*workflow.Task, error) {
 	now := e.now()
-	initial := fresh
-	if initial == nil {
-		initial = e.initialSteps(t, tpl, now)
-	}
+	initial := e.initialSteps(t, tpl, now)
 	if t.State == statemachine.TaskPending {
 		evs := []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvReadyStepsFound, statemachine.TaskEvStepsEnqueued}
 		if len(initial) == 0 {
 			evs = []statemachine.TaskEvent{statemachine.TaskEvStart, statemachine.TaskEvNoStepsFound}
 		}
-		// A task created just now keeps the first check its creation set
-		// (no sweep index move); one the sweeper starts gets the next.
-		var sweep time.Time
-		if fresh == nil {
-			sweep = now.Add(e.firstCheck(tpl))
-		}
+		sweep := now.Add(e.firstCheck(tpl)) // (a change to a terminal state clears it)
 		updated, err := e.moveTask(ctx, t, "", dynamo.TaskChange{SweepAt: sweep}, evs...)
 		switch {
 		case err == nil:
@@ -71,16 +63,9 @@ func (e *Engine) startTask(ctx context.Context, t *workflow.Task, tpl *template.
 	if len(roots) == 0 {
 		return t, nil
 	}
-	current := make(map[string]*workflow.Step, len(roots))
-	if fresh != nil {
-		for _, s := range fresh {
-			current[s.Name] = s
-		}
-	} else {
-		var err error
-		if current, err = e.store.GetSteps(ctx, t.UUID, roots); err != nil {
-			return nil, err
-		}
+	current, err := e.store.GetSteps(ctx, t.UUID, roots)
+	if err != nil {
+		return nil, err
 	}
 	var ready []*workflow.Step
 	for _, n := range roots {
