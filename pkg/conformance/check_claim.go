@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,55 @@ func checkClaimHistory(t *testing.T, item map[string]types.AttributeValue, claim
 		return
 	}
 	t.Error("the claim wrote no history record with event \"start\"")
+}
+
+// checkPendingClaim checks the records of a claim from pending: an enqueue
+// record (pending → enqueued, attempt 1, at no later than the claim, no other
+// keys) and the start record, both of one write (same name but the index).
+func checkPendingClaim(t *testing.T, item map[string]types.AttributeValue) {
+	t.Helper()
+	var enqueue, start string
+	for name, v := range item {
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok || !strings.HasPrefix(name, "h_") {
+			continue
+		}
+		switch attrS(m.Value, "event") {
+		case "enqueue":
+			enqueue = name
+			if attrS(m.Value, "from") != "pending" || attrS(m.Value, "to") != "enqueued" || attrN(m.Value, "attempt") != "1" {
+				t.Errorf("enqueue record %s: from %q to %q attempt %q, want pending → enqueued, attempt 1",
+					name, attrS(m.Value, "from"), attrS(m.Value, "to"), attrN(m.Value, "attempt"))
+			}
+			if at, err := time.Parse(time.RFC3339Nano, attrS(m.Value, "at")); err != nil || at.After(mustTime(t, attrS(item, "claimed_at"))) {
+				t.Errorf("enqueue record %s: at %q, want a time no later than the claim %q", name, attrS(m.Value, "at"), attrS(item, "claimed_at"))
+			}
+			for k := range m.Value {
+				switch k {
+				case "from", "to", "event", "attempt", "at":
+				default:
+					t.Errorf("enqueue record %s has unexpected key %q", name, k)
+				}
+			}
+		case "start":
+			start = name
+		}
+	}
+	switch {
+	case enqueue == "" || start == "":
+		t.Errorf("a claim from pending wrote records enqueue %q and start %q, want both (the worker must read from_state)", enqueue, start)
+	case !strings.HasSuffix(enqueue, "_00") || !strings.HasSuffix(start, "_01") || enqueue[:len(enqueue)-3] != start[:len(start)-3]:
+		t.Errorf("records %s and %s: want one write's names, indexes 00 (enqueue) and 01 (start)", enqueue, start)
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return v
 }
 
 func attrS(item map[string]types.AttributeValue, name string) string {

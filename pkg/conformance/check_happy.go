@@ -37,6 +37,9 @@ func (s *suite) testChain(t *testing.T) {
 	sameJSON(t, "b's config", decodeEcho(t, b).Config, []byte(`{"greeting":"hello","limit":42,"nested":{"flags":[true,false]}}`))
 	expectParents(t, b, map[string]*api.StepResponse{"a": a})
 	expectParents(t, c, map[string]*api.StepResponse{"b": b})
+	// b's message came with from_state "pending": its claim recorded the
+	// enqueue and the start in one write (docs/protocol.md §5).
+	checkPendingClaim(t, s.stepItem(t, task.TaskUUID, "b"))
 }
 
 // testDiamond: top → left, right → bottom. bottom receives exactly both

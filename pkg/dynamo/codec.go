@@ -333,6 +333,7 @@ func stringList(ss []string) *types.AttributeValueMemberL {
 type storedRecord struct {
 	order   string
 	writeAt time.Time
+	wire    bool // written by a worker (docs/protocol.md §5), not the engine
 	workflow.Transition
 }
 
@@ -345,11 +346,11 @@ func getRecords(item map[string]types.AttributeValue) []storedRecord {
 		if !ok || !isMap {
 			continue
 		}
-		form := compactForm
-		if strings.HasPrefix(k, historyPrefix) {
+		form, wire := compactForm, strings.HasPrefix(k, historyPrefix)
+		if wire {
 			form = wireForm
 		}
-		recs = append(recs, storedRecord{order, writeAt, form.decode(m.Value)})
+		recs = append(recs, storedRecord{order, writeAt, wire, form.decode(m.Value)})
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].order < recs[j].order })
 	return recs

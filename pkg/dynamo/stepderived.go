@@ -22,7 +22,9 @@ import (
 //     that of its last record to enqueued, completed_at that of its last
 //     record to complete or resolved_manually (every change writes its
 //     records in the same write, named by that write's time, which is the
-//     time the attributes held).
+//     time the attributes held); an enqueue recorded by a worker's claim
+//     of a message the engine sent without storing the enqueue counts from
+//     the record's own time, the message's enqueued_at.
 //
 // Items written before held those attributes, and a reader takes them when
 // present: created_at as it is, enqueued_at and completed_at as the later of
@@ -72,6 +74,9 @@ func deriveStepTimes(recs []storedRecord) stepTimes {
 		switch statemachine.StepState(r.To) {
 		case statemachine.StepEnqueued:
 			d.enqueued = r.writeAt
+			if r.wire && !r.At.IsZero() {
+				d.enqueued = r.At // recorded by the claim of a message sent earlier (ClaimPendingStep)
+			}
 		case statemachine.StepComplete, statemachine.StepResolvedManually:
 			d.completed = r.writeAt
 		}

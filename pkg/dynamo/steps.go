@@ -370,7 +370,11 @@ func (s *Store) ListSteps(ctx context.Context, taskUUID string) ([]*workflow.Ste
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 	sort.Slice(steps, func(i, j int) bool { return steps[i].Name < steps[j].Name })
-	return steps, s.resolveDependencies(ctx, steps...)
+	if err := s.resolveDependencies(ctx, steps...); err != nil {
+		return nil, err
+	}
+	workflow.DeriveSatisfied(steps)
+	return steps, nil
 }
 
 // SatisfyDependency records that parent has completed on child's item (a set

@@ -130,7 +130,7 @@ func TestLostRootSendIsRecovered(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].StepName != "a" || msgs[0].Attempt != 1 {
 		t.Fatalf("root messages after the check %+v", msgs)
 	}
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
+	if _, err := claimStep(ctx, b.store, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
 		t.Fatal(err)
 	}
 	// Long after the first checks, a root still enqueued (a backlog) is not

@@ -241,6 +241,10 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 	startsSteps := run.accepting() || run.task.Compensating
 	window := e.checkEvery(run.tpl)
 	var ready []*workflow.Step
+	byName := make(map[string]*workflow.Step, len(steps))
+	for _, s := range steps {
+		byName[s.Name] = s
+	}
 	earliest := func(t time.Time) {
 		if soonest.IsZero() || t.Before(soonest) {
 			soonest = t
@@ -272,10 +276,22 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 			if !run.acceptingStep(s) {
 				continue // paused, or a task that starts no new step
 			}
-			// Ready for a while but not enqueued: the enqueue after the
-			// write that made it ready was lost (e.g. a task's roots,
-			// after the write that created and started it).
-			if s.DependenciesMet() && now.Sub(s.UpdatedAt) >= resendGrace {
+			// Ready for a while and not claimed. A step that lists its
+			// dependencies had its message sent without a stored enqueue
+			// and may still sit in the queue: it gets a stored enqueue
+			// and a new message only after resendEvery, as an enqueued
+			// step's message would. Any other (a step that counts its
+			// dependencies, a root) is enqueued by a write right after the
+			// one that made it ready, so after resendGrace that enqueue
+			// was lost.
+			if !s.DependenciesMet() {
+				continue
+			}
+			wait := every
+			if s.CountsDependencies || len(s.Dependencies) == 0 {
+				wait = resendGrace
+			}
+			if now.Sub(readySince(s, byName)) >= wait {
 				ready = append(ready, s)
 			}
 		case statemachine.StepEnqueued:
@@ -305,6 +321,18 @@ func (e *Engine) inspectSteps(ctx context.Context, run *taskRun, l lifecycle, no
 		e.log.InfoContext(ctx, "ready steps enqueued by the task's check", "task_uuid", run.task.UUID, "steps", len(ready))
 	}
 	return last, soonest, nil
+}
+
+// readySince is when a pending step whose dependencies are met became
+// ready: its last change or its latest dependency's completion.
+func readySince(s *workflow.Step, byName map[string]*workflow.Step) time.Time {
+	since := s.UpdatedAt
+	for _, d := range s.Dependencies {
+		if p := byName[d]; p != nil && p.CompletedAt != nil && p.CompletedAt.After(since) {
+			since = *p.CompletedAt
+		}
+	}
+	return since
 }
 
 // failStale moves a stale task to error.

@@ -319,7 +319,7 @@ func TestWideDecisionRedeliveredIsIdempotent(t *testing.T) {
 	q := bare.f.Names.StepQueue("wide2_ns")
 	run := func(m protocol.StepMessage, result string, times int) {
 		t.Helper()
-		if _, err := bare.store.ClaimStep(ctx, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", "", bare.clock()); err != nil {
+		if _, err := claimStep(ctx, bare.store, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", "", bare.clock()); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup

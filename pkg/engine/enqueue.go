@@ -175,7 +175,8 @@ func (e *Engine) moveTask(ctx context.Context, t *workflow.Task, reason string, 
 	return updated, nil
 }
 
-// stepMessage builds the message for an enqueued step: task context, handler
+// stepMessage builds the message for an enqueued step (or a pending one
+// whose dependencies are met, sent without storing the enqueue): task context, handler
 // configuration, direct parents' results and run-time inputs; stored out of
 // line when too large to travel inline.
 func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step, known map[string]json.RawMessage) (sqsqueue.Message, error) {
@@ -215,6 +216,9 @@ func (e *Engine) stepMessage(ctx context.Context, run *taskRun, s *workflow.Step
 		TimeoutSecs: timeout, CorrelationID: run.task.CorrelationID, EnqueuedAt: e.now(),
 		StepPayload: protocol.StepPayload{Context: taskCtx, Config: cfg, Parents: parents.results, ParentErrors: parents.errors,
 			BatchParents: parents.batch, Inputs: s.Inputs, Checkpoint: s.Checkpoint},
+	}
+	if s.State == statemachine.StepPending {
+		m.FromState = protocol.FromPending // sent without a stored enqueue: the claim moves it from pending
 	}
 	body, err := json.Marshal(m)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/tasker-go/tasker/pkg/lambdafn"
 	"github.com/tasker-go/tasker/pkg/localrun"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
+	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/worker"
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -163,4 +164,19 @@ func jsonOf(t *testing.T, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// claimStep claims a step as a worker would for the message of this
+// attempt: from enqueued when the enqueue was stored, else from pending (a
+// message the engine sent without storing the enqueue, protocol.FromPending).
+func claimStep(ctx context.Context, s *dynamo.Store, taskUUID, step string, attempt int, timeout time.Duration,
+	workerID, correlationID string, now time.Time) (*workflow.Step, error) {
+	cur, err := s.GetStep(ctx, taskUUID, step)
+	if err != nil {
+		return nil, err
+	}
+	if cur.State == statemachine.StepPending {
+		return s.ClaimPendingStep(ctx, taskUUID, step, attempt, timeout, workerID, correlationID, now, now)
+	}
+	return s.ClaimStep(ctx, taskUUID, step, attempt, timeout, workerID, correlationID, now)
 }

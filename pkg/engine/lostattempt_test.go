@@ -91,7 +91,7 @@ steps:
 			if len(msgs) != 1 {
 				t.Fatalf("want the first step enqueued, got %d messages", len(msgs))
 			}
-			if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, time.Minute, "w", "", b.clock()); err != nil {
+			if _, err := claimStep(ctx, b.store, task.UUID, "s", 1, time.Minute, "w", "", b.clock()); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.eng.HandleResult(ctx, success(msgs[0], `{}`)); err != nil {
@@ -101,7 +101,7 @@ steps:
 			if len(msgs) != 1 || msgs[0].StepName != "d" {
 				t.Fatalf("want the decision enqueued, got %+v", msgs)
 			}
-			if _, err := b.store.ClaimStep(ctx, task.UUID, "d", 1, 5*time.Second, "slow-worker", "", b.clock()); err != nil {
+			if _, err := claimStep(ctx, b.store, task.UUID, "d", 1, 5*time.Second, "slow-worker", "", b.clock()); err != nil {
 				t.Fatal(err)
 			}
 			late := success(msgs[0], `{"decision_point_outcome":{"type":"create_steps","step_names":["a"]}}`)
@@ -127,7 +127,7 @@ steps:
 			if len(msgs) != 1 || msgs[0].Attempt != 2 {
 				t.Fatalf("want one attempt-2 message, got %+v", msgs)
 			}
-			if _, err := b.store.ClaimStep(ctx, task.UUID, "d", 2, 5*time.Second, "w", "", b.clock()); err != nil {
+			if _, err := claimStep(ctx, b.store, task.UUID, "d", 2, 5*time.Second, "w", "", b.clock()); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.eng.HandleResult(ctx, success(msgs[0], `{"decision_point_outcome":{"type":"create_steps","step_names":["b"]}}`)); err != nil {

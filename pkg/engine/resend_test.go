@@ -25,7 +25,7 @@ func (b *bare) createClaimed(t *testing.T, tp *template.Template, ctx map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.store.ClaimStep(context.Background(), task.UUID, step, 1, timeout, "doomed-worker", "", b.clock()); err != nil {
+	if _, err := claimStep(context.Background(), b.store, task.UUID, step, 1, timeout, "doomed-worker", "", b.clock()); err != nil {
 		t.Fatal(err)
 	}
 	return task
@@ -76,7 +76,7 @@ steps:
 	if len(got) != 1 || got[0].StepName != "a" || got[0].Attempt != 1 {
 		t.Fatalf("message sent again: %+v", got)
 	}
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Hour, "w", "", b.clock()); err != nil {
+	if _, err := claimStep(ctx, b.store, task.UUID, "a", 1, time.Hour, "w", "", b.clock()); err != nil {
 		t.Fatalf("the resent message is claimable: %v", err)
 	}
 
@@ -132,7 +132,7 @@ steps:
 	if got := sweepAt(raw("TASK")); got != wantFirst {
 		t.Fatalf("task's first check %q, want %q (creation + the 5 s step's timeout + grace)", got, wantFirst)
 	}
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 1, 5*time.Second, "w", "", b.clock()); err != nil {
+	if _, err := claimStep(ctx, b.store, task.UUID, "s", 1, 5*time.Second, "w", "", b.clock()); err != nil {
 		t.Fatal(err)
 	}
 	step := raw("S#s")
@@ -185,7 +185,7 @@ steps:
 		t.Fatal(err)
 	}
 	msgs := b.drain(t, b.f.Names.StepQueue("paused_ns"))
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, 5*time.Second, "w", "", b.clock()); err != nil {
+	if _, err := claimStep(ctx, b.store, task.UUID, "a", 1, 5*time.Second, "w", "", b.clock()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.eng.PauseTask(ctx, task.UUID, "test"); err != nil {
@@ -257,7 +257,7 @@ steps:
 		t.Fatal(err)
 	}
 	b.drain(t, queue)
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "s", 2, 5*time.Second, "doomed-worker-2", "", b.clock()); err != nil {
+	if _, err := claimStep(ctx, b.store, task.UUID, "s", 2, 5*time.Second, "doomed-worker-2", "", b.clock()); err != nil {
 		t.Fatal(err)
 	}
 	// Deadline: claim + 35 s; the task's checks come every 35 s (the

@@ -277,8 +277,8 @@ func (e *Engine) childrenOf(run *taskRun, step *workflow.Step, ts *template.Step
 // dependents (a batchable step may have thousands).
 const propagateConcurrency = 16
 
-// propagate records parent's completion on each child that exists and
-// enqueues those that became ready. It returns how many children exist.
+// propagate tells parent's children that it completed and sends the
+// messages of those that became ready. It returns how many children exist.
 func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, children []string, known map[string]json.RawMessage, only map[string]bool) (int, error) {
 	var (
 		mu       sync.Mutex
@@ -326,46 +326,89 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 	return existing, e.enqueueSteps(ctx, run, ready, known)
 }
 
-// propagateOne records parent's completion on one child. It reports whether
-// the child exists, and returns either the message of a child it enqueued
-// itself (an only child) or the child when it became ready.
+// propagateOne tells one child that parent completed. It reports whether
+// the child exists, and returns either the message of a child that became
+// ready or, for a child that counts its dependencies, the child when the
+// count reached zero (enqueued by a guarded write). A child created by
+// parent's outcome with parent its only dependency is enqueued by a guarded
+// write too (onlyChild).
+//
+// Any other child (the template's) records nothing, and its message goes
+// without a stored enqueue (the worker's claim moves it from pending): it is read together
+// with its other dependencies (strongly consistent, after parent's own
+// completion was written), and it is ready when they all satisfy it. Of two
+// parents completing at once at least one sees the other complete, and if
+// both do, both send: the claim lets one message run.
 func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage, onlyChild bool) (bool, *sqsqueue.Message, *workflow.Step, error) {
-	if (onlyChild || e.onlyDependency(run, c, parent)) && run.accepting() {
+	if ts, ok := run.tpl.Step(c); ok && ts.Type == template.StepDeferredConvergence {
+		child, err := e.store.SatisfyCounted(ctx, run.task.UUID, c, parent)
+		switch {
+		case errors.Is(err, workflow.ErrNotFound):
+			return false, nil, nil, nil
+		case err != nil:
+			return false, nil, nil, err
+		case child.State == statemachine.StepPending && child.DependenciesMet() && run.acceptingStep(child):
+			return true, nil, child, nil
+		}
+		return true, nil, nil, nil
+	}
+	if onlyChild && run.accepting() {
+		// Created by parent's outcome, maybe one of thousands: a guarded
+		// enqueue keeps a redelivered result from sending them all again.
 		m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
 		return found, m, nil, err
 	}
-	child, err := e.satisfy(ctx, run, c, parent)
-	if err != nil {
-		if errors.Is(err, workflow.ErrNotFound) {
-			return false, nil, nil, nil
+	read := []string{c}
+	if !onlyChild && !e.onlyDependency(run, c, parent) {
+		if ts, ok := run.tpl.Step(c); ok {
+			read = append(read, otherThan(ts.Dependencies, parent)...)
 		}
+	}
+	got, err := e.store.GetSteps(ctx, run.task.UUID, read)
+	if err != nil {
 		return false, nil, nil, err
 	}
-	if child.State == statemachine.StepPending && child.DependenciesMet() && run.acceptingStep(child) {
-		return true, nil, child, nil
+	child := got[c]
+	if child == nil {
+		return false, nil, nil, nil
 	}
-	return true, nil, nil, nil
-}
-
-// satisfy records parent's completion on child: convergence steps count
-// their dependencies (fan-in may be thousands), other steps list them.
-func (e *Engine) satisfy(ctx context.Context, run *taskRun, child, parent string) (*workflow.Step, error) {
-	if ts, ok := run.tpl.Step(child); ok && ts.Type == template.StepDeferredConvergence {
-		return e.store.SatisfyCounted(ctx, run.task.UUID, child, parent)
+	if child.State != statemachine.StepPending || !run.acceptingStep(child) {
+		return true, nil, nil, nil
 	}
-	return e.store.SatisfyDependency(ctx, run.task.UUID, child, parent)
-}
-
-// onlyDependency reports whether parent is the child's only dependency, as
-// the template says (a convergence's dependencies are decided at run time,
-// so it never qualifies).
-func (e *Engine) onlyDependency(run *taskRun, child, parent string) bool {
-	ts, ok := run.tpl.Step(child)
-	if !ok || ts.Type == template.StepDeferredConvergence || len(ts.Dependencies) != 1 {
-		return false
+	// The effective dependencies may name steps the template does not
+	// (created at run time): read those too.
+	var missing []string
+	for _, d := range otherThan(child.Dependencies, parent) {
+		if _, ok := got[d]; !ok && !child.HasSatisfied(d) {
+			missing = append(missing, d)
+		}
 	}
-	pt, ok := run.tpl.Step(parent)
-	return ok && ts.Dependencies[0] == pt.Name
+	if len(missing) > 0 {
+		more, err := e.store.GetSteps(ctx, run.task.UUID, missing)
+		if err != nil {
+			return true, nil, nil, err
+		}
+		for n, s := range more {
+			got[n] = s
+		}
+	}
+	parents := map[string]json.RawMessage{parent: known[parent]}
+	for _, d := range otherThan(child.Dependencies, parent) {
+		p := got[d]
+		switch {
+		case child.HasSatisfied(d):
+		case p == nil || !p.State.SatisfiesDependency():
+			return true, nil, nil, nil // not ready: the last dependency to complete sends it
+		case p.Type != string(template.StepBatchWorker) && p.ResultRef == nil && p.State == statemachine.StepComplete:
+			parents[d] = p.Result
+		}
+	}
+	m, err := e.stepMessage(ctx, run, child, parents)
+	if err != nil {
+		return true, nil, nil, err
+	}
+	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: c, State: string(statemachine.StepEnqueued), Attempt: child.Attempts + 1, At: e.now()})
+	return true, &m, nil, nil
 }
 
 // enqueueOnlyChild satisfies and enqueues a single-dependency child in one
@@ -392,6 +435,38 @@ func (e *Engine) enqueueOnlyChild(ctx context.Context, run *taskRun, child, pare
 	}
 	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: child, State: string(statemachine.StepEnqueued), Attempt: 1, At: now})
 	return &m, true, nil
+}
+
+// satisfy records parent's completion on child: convergence steps count
+// their dependencies (fan-in may be thousands), other steps list them.
+func (e *Engine) satisfy(ctx context.Context, run *taskRun, child, parent string) (*workflow.Step, error) {
+	if ts, ok := run.tpl.Step(child); ok && ts.Type == template.StepDeferredConvergence {
+		return e.store.SatisfyCounted(ctx, run.task.UUID, child, parent)
+	}
+	return e.store.SatisfyDependency(ctx, run.task.UUID, child, parent)
+}
+
+// otherThan returns names without name.
+func otherThan(names []string, name string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n != name {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// onlyDependency reports whether parent is the child's only dependency, as
+// the template says (a convergence's dependencies are decided at run time,
+// so it never qualifies).
+func (e *Engine) onlyDependency(run *taskRun, child, parent string) bool {
+	ts, ok := run.tpl.Step(child)
+	if !ok || ts.Type == template.StepDeferredConvergence || len(ts.Dependencies) != 1 {
+		return false
+	}
+	pt, ok := run.tpl.Step(parent)
+	return ok && ts.Dependencies[0] == pt.Name
 }
 
 // finalizeIfDone completes the task when no step holds it open (and ends a

@@ -92,7 +92,7 @@ func (r *resultRig) task(step string) string {
 
 func (r *resultRig) claim(taskUUID, step string) {
 	r.t.Helper()
-	if _, err := r.store.ClaimStep(context.Background(), taskUUID, step, 1, time.Minute, "test-worker", "", time.Now()); err != nil {
+	if _, err := claimStep(context.Background(), r.store, taskUUID, step, 1, time.Minute, "test-worker", "", time.Now()); err != nil {
 		r.t.Fatalf("claim %s: %v", step, err)
 	}
 }

@@ -101,7 +101,7 @@ steps:
 					t.Fatalf("step %s was not enqueued", name)
 				}
 				delete(waiting, name)
-				if _, err := b.store.ClaimStep(ctx, task.UUID, m.StepName, m.Attempt, time.Minute, "w", "", b.clock()); err != nil {
+				if _, err := claimStep(ctx, b.store, task.UUID, m.StepName, m.Attempt, time.Minute, "w", "", b.clock()); err != nil {
 					t.Fatal(err)
 				}
 				if err := eng.HandleResult(ctx, success(m, `{}`)); err != nil {

@@ -88,10 +88,24 @@ type StepMessage struct {
 	CorrelationID string `json:"correlation_id"`
 	// EnqueuedAt is when the engine enqueued this attempt (RFC 3339, UTC).
 	EnqueuedAt time.Time `json:"enqueued_at"`
+	// FromState is the step's stored state the claim moves from: empty (or
+	// "enqueued") for a step stored as enqueued, "pending" for a step the
+	// engine sent without storing the enqueue (docs/protocol.md §5).
+	FromState string `json:"from_state,omitempty"`
 	StepPayload
 	// PayloadRef is set instead of StepPayload's fields when the payload is stored out of line.
 	PayloadRef *PayloadRef `json:"payload_ref,omitempty"`
 }
+
+// The states a step message's claim moves from (StepMessage.FromState).
+const (
+	FromEnqueued = "enqueued"
+	FromPending  = "pending"
+)
+
+// ClaimsPending reports whether the claim of this message moves the step
+// from pending (the engine did not store the enqueue).
+func (m *StepMessage) ClaimsPending() bool { return m.FromState == FromPending }
 
 // IdempotencyKey is the key handlers pass to external systems: the step's UUID,
 // stable across attempts.
@@ -110,6 +124,11 @@ func (m *StepMessage) Validate() error {
 	}
 	if m.StepName != "" {
 		errs = append(errs, checkStepName("step_name", m.StepName))
+	}
+	switch m.FromState {
+	case "", FromEnqueued, FromPending:
+	default:
+		errs = append(errs, fmt.Errorf("from_state: must be %q or %q, got %q", FromEnqueued, FromPending, m.FromState))
 	}
 	if m.Attempt < 1 {
 		errs = append(errs, fmt.Errorf("attempt: must be >= 1, got %d", m.Attempt))

@@ -18,13 +18,16 @@ import (
 )
 
 // Store is the part of the state store a worker uses; *dynamo.Store
-// satisfies it. ClaimStep returns workflow.ErrConflict for a duplicate or
+// satisfies it. ClaimStep (and ClaimPendingStep, for a message sent
+// without a stored enqueue) returns workflow.ErrConflict for a duplicate or
 // stale delivery; SaveCheckpoint returns it when the attempt is no longer in
 // progress; SavePayload returns workflow.ErrTooLarge for a payload the store
 // cannot hold; LoadPayload returns workflow.ErrNotFound for a missing one.
 type Store interface {
 	ClaimStep(ctx context.Context, taskUUID, stepName string, attempt int, timeout time.Duration,
 		workerID, correlationID string, now time.Time) (*workflow.Step, error)
+	ClaimPendingStep(ctx context.Context, taskUUID, stepName string, attempt int, timeout time.Duration,
+		workerID, correlationID string, enqueuedAt, now time.Time) (*workflow.Step, error)
 	SavePayload(ctx context.Context, taskUUID, id string, data []byte) (*protocol.PayloadRef, error)
 	LoadPayload(ctx context.Context, ref *protocol.PayloadRef) ([]byte, error)
 	SaveCheckpoint(ctx context.Context, taskUUID, name string, attempt int, checkpoint json.RawMessage, now time.Time) error

@@ -56,8 +56,7 @@ func (w *Worker) handleMessage(ctx context.Context, msg *protocol.StepMessage) e
 		w.endAttempt(ctx, msg, outcomeRedeliver, &clk, nil, payloadErr)
 		return payloadErr
 	}
-	claimed, err := w.store.ClaimStep(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, stepTimeout(msg),
-		w.id, msg.CorrelationID, clk.start)
+	claimed, err := w.claim(ctx, msg, clk.start)
 	switch {
 	case errors.Is(err, workflow.ErrConflict):
 		w.endAttempt(ctx, msg, outcomeDuplicate, &clk, nil, nil)
@@ -137,4 +136,14 @@ func stepTimeout(msg *protocol.StepMessage) time.Duration {
 		return time.Duration(msg.TimeoutSecs) * time.Second
 	}
 	return DefaultTimeout
+}
+
+// claim claims the step for the message's attempt from the state the
+// message names (docs/protocol.md §5).
+func (w *Worker) claim(ctx context.Context, msg *protocol.StepMessage, now time.Time) (*workflow.Step, error) {
+	if msg.ClaimsPending() {
+		return w.store.ClaimPendingStep(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, stepTimeout(msg),
+			w.id, msg.CorrelationID, msg.EnqueuedAt, now)
+	}
+	return w.store.ClaimStep(ctx, msg.TaskUUID, msg.StepName, msg.Attempt, stepTimeout(msg), w.id, msg.CorrelationID, now)
 }

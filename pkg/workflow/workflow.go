@@ -122,6 +122,39 @@ type Step struct {
 	History []Transition
 }
 
+// DeriveSatisfied adds to the Satisfied list of each step that lists its
+// dependencies those that, in the same listing of a task's steps, are in a
+// state that satisfies a dependency. The engine records a completion on a
+// dependent's item only on some paths (it reads the parents instead), so a
+// listing derives the rest.
+func DeriveSatisfied(steps []*Step) {
+	byName := make(map[string]*Step, len(steps))
+	for _, s := range steps {
+		byName[s.Name] = s
+	}
+	for _, s := range steps {
+		if s.CountsDependencies {
+			continue
+		}
+		for _, d := range s.Dependencies {
+			if p := byName[d]; p != nil && p.State.SatisfiesDependency() && !s.HasSatisfied(d) {
+				s.Satisfied = append(s.Satisfied, d)
+			}
+		}
+	}
+}
+
+// HasSatisfied reports whether dependency d is recorded as completed on the
+// step's item.
+func (s *Step) HasSatisfied(d string) bool {
+	for _, x := range s.Satisfied {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
 // DependenciesMet reports whether every dependency has completed.
 func (s *Step) DependenciesMet() bool {
 	if s.CountsDependencies {

@@ -71,6 +71,8 @@ export interface StepMessage extends StepPayload {
   timeout_seconds?: number;
   correlation_id: string;
   enqueued_at?: string;
+  /** The stored state the claim moves from: absent or "enqueued", or "pending" (docs/protocol.md §5). */
+  from_state?: "enqueued" | "pending";
   payload_ref?: PayloadRef;
 }
 
@@ -147,7 +149,7 @@ export class InvalidMessageError extends Error {
 }
 
 const requiredStrings = ["task_uuid", "step_uuid", "step_name", "handler", "namespace"] as const;
-const optionalStrings = ["task_name", "task_version", "step_type", "correlation_id", "enqueued_at"] as const;
+const optionalStrings = ["task_name", "task_version", "step_type", "correlation_id", "enqueued_at", "from_state"] as const;
 const optionalIntegers = ["max_attempts", "timeout_seconds"] as const;
 
 /**
@@ -179,6 +181,9 @@ export function parseStepMessage(body: string): StepMessage {
   }
   for (const f of optionalIntegers) {
     if (raw[f] !== undefined && raw[f] !== null && !Number.isInteger(raw[f])) problems.push(`${f}: must be an integer`);
+  }
+  if (typeof raw.from_state === "string" && raw.from_state !== "enqueued" && raw.from_state !== "pending") {
+    problems.push(`from_state: must be "enqueued" or "pending", got ${JSON.stringify(raw.from_state)}`);
   }
   if (!Number.isInteger(raw.attempt) || (raw.attempt as number) < 1) {
     problems.push(`attempt: must be an integer >= 1, got ${JSON.stringify(raw.attempt ?? null)}`);

@@ -44,6 +44,10 @@ export interface ClaimRequest {
   workerId: string;
   correlationId: string;
   now: Date;
+  /** The message's from_state: "pending" claims a step the engine sent without storing its enqueue. */
+  fromState?: string;
+  /** The message's enqueued_at, as sent; recorded as the enqueue's time by a claim from pending. */
+  enqueuedAt?: string;
 }
 
 /** The state-table operations a worker uses; DynamoStateStore implements them. */
@@ -68,8 +72,14 @@ let historySeq = 0;
 
 /** Returns the name of the history attribute of a write at t: "h_<time>_<process><seq>_<index>". */
 export function historyName(t: Date, index = 0): string {
+  return historyNames(t, index + 1)[index];
+}
+
+/** Returns the names of n history attributes of one write at t (one sequence number, indexes 00…). */
+export function historyNames(t: Date, n: number): string[] {
   historySeq = (historySeq + 1) >>> 0;
-  return `h_${historyTime(t)}_${processSalt}${historySeq.toString(16).padStart(8, "0")}_${String(index).padStart(2, "0")}`;
+  const base = `h_${historyTime(t)}_${processSalt}${historySeq.toString(16).padStart(8, "0")}_`;
+  return Array.from({ length: n }, (_, i) => base + String(i).padStart(2, "0"));
 }
 
 const taskPK = (taskUuid: string) => `T#${taskUuid}`;
@@ -89,11 +99,30 @@ export function claimInput(table: string, r: ClaimRequest) {
   };
   if (r.workerId) record.processor = S(r.workerId);
   if (r.correlationId) record.correlation_id = S(r.correlationId);
+  const pending = r.fromState === "pending";
   const values: Record<string, AttributeValue> = {
-    ":f0": S("enqueued"), ":a": N(r.attempt - 1), ":to": S("in_progress"), ":sa": N(r.attempt), ":now": S(now),
-    ":due": S(sortableTime(due)), ":hv00": { M: record },
+    ":f0": S(pending ? "pending" : "enqueued"), ":a": N(r.attempt - 1), ":to": S("in_progress"), ":sa": N(r.attempt), ":now": S(now),
+    ":due": S(sortableTime(due)),
   };
-  let set = "SET st = :to, updated_at = :now, #hn00 = :hv00, attempts = :sa, claimed_at = :now, last_attempted_at = :now";
+  const names: Record<string, string> = {};
+  const hist = historyNames(r.now, pending ? 2 : 1);
+  let set = "SET st = :to, updated_at = :now";
+  if (pending) {
+    // The engine sent the message without storing the enqueue: record it
+    // here, at the message's time (the claim's if that is later or unreadable).
+    const sent = r.enqueuedAt !== undefined ? Date.parse(r.enqueuedAt) : NaN;
+    const at = Number.isNaN(sent) || sent > r.now.getTime() ? now : r.enqueuedAt!;
+    names["#hn00"] = hist[0];
+    values[":hv00"] = { M: { from: S("pending"), to: S("enqueued"), event: S("enqueue"), attempt: N(r.attempt), at: S(at) } };
+    names["#hn01"] = hist[1];
+    values[":hv01"] = { M: record };
+    set += ", #hn00 = :hv00, #hn01 = :hv01";
+  } else {
+    names["#hn00"] = hist[0];
+    values[":hv00"] = { M: record };
+    set += ", #hn00 = :hv00";
+  }
+  set += ", attempts = :sa, claimed_at = :now, last_attempted_at = :now";
   if (r.workerId) {
     set += ", worker_id = :w";
     values[":w"] = S(r.workerId);
@@ -106,7 +135,7 @@ export function claimInput(table: string, r: ClaimRequest) {
     Key: { pk: S(pk), sk: S(sk) },
     ConditionExpression: "(st = :f0) AND attempts = :a",
     UpdateExpression: set,
-    ExpressionAttributeNames: { "#hn00": historyName(r.now) },
+    ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
     ReturnValues: "ALL_NEW" as const,
   };

@@ -114,6 +114,7 @@ export class Worker {
       claimed = await this.store.claimStep({
         taskUuid: msg.task_uuid, stepName: msg.step_name, attempt: msg.attempt, timeoutSeconds: timeoutSeconds(msg),
         workerId: this.id, correlationId: msg.correlation_id, now: start,
+        fromState: msg.from_state, enqueuedAt: msg.enqueued_at,
       });
     } catch (err) {
       if (err instanceof ConflictError) {

@@ -50,6 +50,7 @@ test("rejects malformed messages", () => {
     "parents not an object": { ...example, parents: [1] },
     "batch_parents not strings": { ...example, batch_parents: [1] },
     "bad payload_ref": { ...example, payload_ref: { pk: 1 } },
+    "unknown from_state": { ...example, from_state: "running" },
   };
   for (const [name, body] of Object.entries(cases)) {
     const text = typeof body === "string" ? body : JSON.stringify(body);

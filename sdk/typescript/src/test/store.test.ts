@@ -42,6 +42,29 @@ test("the claim is the request of docs/protocol.md §5", () => {
   assert.match(in_.ExpressionAttributeNames["#hn00"], /^h_20261127T060004\.250000000_/);
 });
 
+test("a claim from pending records the enqueue at the message's time, then the start", () => {
+  const now = new Date("2026-11-27T06:00:04.250Z");
+  const in_ = claimInput("tasker-state", {
+    taskUuid: "u", stepName: "ship", attempt: 1, timeoutSeconds: 30, workerId: "w", correlationId: "c", now,
+    fromState: "pending", enqueuedAt: "2026-11-27T06:00:03.123456789Z",
+  });
+  const v = in_.ExpressionAttributeValues;
+  assert.deepEqual(v[":f0"], { S: "pending" });
+  assert.equal(in_.UpdateExpression, "SET st = :to, updated_at = :now, #hn00 = :hv00, #hn01 = :hv01, attempts = :sa, claimed_at = :now, last_attempted_at = :now, worker_id = :w, sweep_at = :due REMOVE next_retry_at");
+  assert.deepEqual(v[":hv00"], { M: {
+    from: { S: "pending" }, to: { S: "enqueued" }, event: { S: "enqueue" }, attempt: { N: "1" },
+    at: { S: "2026-11-27T06:00:03.123456789Z" },
+  } });
+  assert.deepEqual(v[":hv01"].M!.from, { S: "enqueued" });
+  assert.deepEqual(v[":hv01"].M!.event, { S: "start" });
+  const n0 = in_.ExpressionAttributeNames["#hn00"], n1 = in_.ExpressionAttributeNames["#hn01"];
+  assert.equal(n0.slice(0, -3), n1.slice(0, -3), "one write: one sequence number");
+  assert.ok(n0.endsWith("_00") && n1.endsWith("_01"));
+  const late = claimInput("t", { taskUuid: "u", stepName: "s", attempt: 1, timeoutSeconds: 0, workerId: "", correlationId: "", now,
+    fromState: "pending", enqueuedAt: "2026-11-27T07:00:00Z" });
+  assert.deepEqual(late.ExpressionAttributeValues[":hv00"].M!.at, { S: "2026-11-27T06:00:04.25Z" }, "a message time after the claim's is replaced by the claim's");
+});
+
 test("a claim without worker id or correlation id omits them", () => {
   const in_ = claimInput("t", { taskUuid: "u", stepName: "s", attempt: 1, timeoutSeconds: 0, workerId: "", correlationId: "", now: new Date(0) });
   assert.ok(!in_.UpdateExpression.includes("worker_id"));
