@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -25,24 +26,36 @@ import (
 // records the write requests the store sends. failBatchWrite makes that
 // BatchWriteItem call (1-based) fail before it is sent; throttleBatchWrite
 // makes that call write only the first half of its requests and hand the
-// rest back unprocessed, as DynamoDB does when throttled; loseTransactReply
-// makes every TransactWriteItems fail after it was applied, as when the
-// response is lost.
+// rest back unprocessed, as DynamoDB does when throttled. PutItem calls are
+// keyed by the item's sort key: failPut makes them fail before they are
+// sent, with an error DynamoDB only returns for a write it did not apply;
+// losePutReply makes them fail after they were applied, as when the response
+// is lost; retryPut sends them twice and answers with the second reply, as
+// the SDK's retry of an attempt whose reply was lost.
 type writeRecorder struct {
 	*dynamodb.Client
 	failBatchWrite     int64
 	throttleBatchWrite int64
-	loseTransactReply  bool
+	failPut            string
+	losePutReply       string
+	retryPut           string
 
 	batchCalls atomic.Int64
 	mu         sync.Mutex
-	puts       int   // BatchWriteItem put requests sent
-	deletes    int   // BatchWriteItem delete requests sent
-	transacts  []int // items of each TransactWriteItems
+	putSKs     []string // sort keys of the BatchWriteItem put requests sent
+	deleteSKs  []string // sort keys of the BatchWriteItem delete requests sent
+	transacts  []int    // items of each TransactWriteItems
 	others     []string
 }
 
-var errLostReply = errors.New("connection reset after the request was sent")
+var (
+	errLostReply = errors.New("connection reset after the request was sent")
+	errRejected  = &smithy.GenericAPIError{Code: "ValidationException", Message: "injected rejection"}
+)
+
+func skOf(item map[string]types.AttributeValue) string {
+	return item["sk"].(*types.AttributeValueMemberS).Value
+}
 
 func (w *writeRecorder) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	call := w.batchCalls.Add(1)
@@ -61,9 +74,9 @@ func (w *writeRecorder) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWr
 	for _, reqs := range send {
 		for _, r := range reqs {
 			if r.PutRequest != nil {
-				w.puts++
+				w.putSKs = append(w.putSKs, skOf(r.PutRequest.Item))
 			} else {
-				w.deletes++
+				w.deleteSKs = append(w.deleteSKs, skOf(r.DeleteRequest.Key))
 			}
 		}
 	}
@@ -79,16 +92,25 @@ func (w *writeRecorder) TransactWriteItems(ctx context.Context, in *dynamodb.Tra
 	w.mu.Lock()
 	w.transacts = append(w.transacts, len(in.TransactItems))
 	w.mu.Unlock()
-	out, err := w.Client.TransactWriteItems(ctx, in, opts...)
-	if err == nil && w.loseTransactReply {
-		return nil, errLostReply
-	}
-	return out, err
+	return w.Client.TransactWriteItems(ctx, in, opts...)
 }
 
 func (w *writeRecorder) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	w.other("PutItem " + in.Item["sk"].(*types.AttributeValueMemberS).Value)
-	return w.Client.PutItem(ctx, in, opts...)
+	sk := skOf(in.Item)
+	w.other("PutItem " + sk)
+	switch sk {
+	case w.failPut:
+		return nil, errRejected
+	case w.retryPut:
+		if _, err := w.Client.PutItem(ctx, in, opts...); err != nil {
+			return nil, err
+		}
+	}
+	out, err := w.Client.PutItem(ctx, in, opts...)
+	if err == nil && sk == w.losePutReply {
+		return nil, errLostReply
+	}
+	return out, err
 }
 
 func (w *writeRecorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -97,7 +119,7 @@ func (w *writeRecorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemI
 }
 
 func (w *writeRecorder) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	w.other("DeleteItem")
+	w.other("DeleteItem " + skOf(in.Key))
 	return w.Client.DeleteItem(ctx, in, opts...)
 }
 
@@ -138,23 +160,33 @@ func convergence(name string, n int) *workflow.Step {
 	return st
 }
 
+// identityItem reads an identity item as stored, or nil.
+func identityItem(t *testing.T, db *dynamodb.Client, table, hash string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ID#" + hash}, "sk": &types.AttributeValueMemberS{Value: "ID"}}})
+	require.NoError(t, err)
+	return out.Item
+}
+
 // TestCreateTaskWritesStepsThenPublishes checks the requests of a creation:
-// the steps in batch writes of 25 (one write unit per KB each), then one
-// transaction of identity, task and context, and nothing else.
+// the context and the steps in batch writes of 25 (one write unit per KB
+// each), then the identity and the task, each one PutItem, and nothing else:
+// no transaction.
 func TestCreateTaskWritesStepsThenPublishes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name        string
-		steps       int
-		identity    bool
-		batches     int64
-		transaction int
+		name     string
+		steps    int
+		identity bool
+		batches  int64
+		puts     []string
 	}{
-		{"order workflow", 6, true, 1, 3},
-		{"no identity", 6, false, 1, 2},
-		{"no steps", 0, true, 0, 3},
-		{"one full batch", 25, true, 1, 3},
-		{"more than a transaction holds", 230, true, 10, 3},
+		{"order workflow", 6, true, 1, []string{"PutItem ID", "PutItem TASK"}},
+		{"no identity", 6, false, 1, []string{"PutItem TASK"}},
+		{"no steps", 0, true, 1, []string{"PutItem ID", "PutItem TASK"}},
+		{"one full batch", 24, true, 1, []string{"PutItem ID", "PutItem TASK"}},
+		{"more than a transaction holds", 230, true, 10, []string{"PutItem ID", "PutItem TASK"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,10 +200,11 @@ func TestCreateTaskWritesStepsThenPublishes(t *testing.T) {
 			require.NoError(t, s.CreateTask(t.Context(), task, namedSteps("s", tt.steps)))
 
 			require.Equal(t, tt.batches, rec.batchCalls.Load(), "BatchWriteItem requests")
-			require.Equal(t, tt.steps, rec.puts, "step puts")
-			require.Zero(t, rec.deletes)
-			require.Equal(t, []int{tt.transaction}, rec.transacts, "one transaction of identity, task and context")
-			require.Empty(t, rec.others, "no other writes")
+			require.Len(t, rec.putSKs, tt.steps+1, "the context and the steps")
+			require.Contains(t, rec.putSKs, "CTX", "the context goes in a batch with the steps")
+			require.Empty(t, rec.deleteSKs)
+			require.Empty(t, rec.transacts, "no transaction")
+			require.Equal(t, tt.puts, rec.others, "identity, then task, and no other writes")
 			steps, err := s.ListSteps(t.Context(), task.UUID)
 			require.NoError(t, err)
 			require.Len(t, steps, tt.steps)
@@ -180,6 +213,9 @@ func TestCreateTaskWritesStepsThenPublishes(t *testing.T) {
 				require.Equal(t, task.UUID, st.TaskUUID)
 			}
 			require.Equal(t, statemachine.TaskStepsInProcess, getTask(t, s, task.UUID).State)
+			c, err := s.GetContext(t.Context(), task.UUID)
+			require.NoError(t, err)
+			require.JSONEq(t, `{"order":42}`, string(c))
 		})
 	}
 }
@@ -193,7 +229,7 @@ func TestCreateTaskRetriesUnprocessedSteps(t *testing.T) {
 	task := newTask("suite", t0)
 	require.NoError(t, s.CreateTask(t.Context(), task, namedSteps("s", 10)))
 	require.Equal(t, int64(2), rec.batchCalls.Load(), "the first request, then the unprocessed half")
-	require.Equal(t, 10, rec.puts)
+	require.Len(t, rec.putSKs, 11)
 	steps, err := s.ListSteps(t.Context(), task.UUID)
 	require.NoError(t, err)
 	require.Len(t, steps, 10)
@@ -209,7 +245,7 @@ func TestCreateTaskStoresLongDependenciesFirst(t *testing.T) {
 	conv := convergence("join", dynamo.MaxInlineCountedDependencies+8)
 	require.NoError(t, s.CreateTask(t.Context(), task, []*workflow.Step{newStep("a"), conv}))
 
-	require.Equal(t, []string{"PutItem B#join#deps#0000"}, rec.others, "the list, before the steps")
+	require.Equal(t, []string{"PutItem B#join#deps#0000", "PutItem TASK"}, rec.others, "the list, before the steps; the task last")
 	raw, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "T#" + task.UUID}, "sk": &types.AttributeValueMemberS{Value: "S#join"}}})
 	require.NoError(t, err)
@@ -220,8 +256,9 @@ func TestCreateTaskStoresLongDependenciesFirst(t *testing.T) {
 	require.False(t, got.DependenciesMet())
 }
 
-// TestCreateTaskRejectedLeavesNoSteps: a creation DynamoDB rejects (the
-// identity exists) removes the steps it wrote, and the out-of-line lists.
+// TestCreateTaskRejectedLeavesNoSteps: a creation refused as a duplicate
+// (the identity exists) removes the context and the steps it wrote, and the
+// out-of-line lists, and writes no task.
 func TestCreateTaskRejectedLeavesNoSteps(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -244,12 +281,19 @@ func TestCreateTaskRejectedLeavesNoSteps(t *testing.T) {
 			require.NoError(t, s.CreateTask(t.Context(), first, tt.steps()))
 			before := len(partition(t, db, table, first.UUID))
 
+			rec.others, rec.putSKs = nil, nil
 			second := newTask("suite", t0.Add(time.Second))
 			second.IdentityHash = "same-identity"
-			err := s.CreateTask(t.Context(), second, tt.steps())
+			steps := tt.steps()
+			err := s.CreateTask(t.Context(), second, steps)
 			require.ErrorIs(t, err, workflow.ErrDuplicateTask)
 			require.Equal(t, "create task: duplicate task", err.Error(), "the removal succeeded and is not reported")
 
+			require.Empty(t, rec.transacts)
+			require.Contains(t, rec.putSKs, "CTX", "the context was written with the steps")
+			require.Contains(t, rec.deleteSKs, "CTX", "and removed with them")
+			require.Contains(t, rec.others, "PutItem ID")
+			require.NotContains(t, rec.others, "PutItem TASK", "no task is written")
 			require.Empty(t, partition(t, db, table, second.UUID), "nothing is left under the rejected task's key")
 			require.Len(t, partition(t, db, table, first.UUID), before, "the first task is untouched")
 			owner, err := s.LookupIdentity(t.Context(), "same-identity")
@@ -259,6 +303,106 @@ func TestCreateTaskRejectedLeavesNoSteps(t *testing.T) {
 	}
 }
 
+// TestCreateTaskDanglingIdentity: an identity naming a task that does not
+// exist (its creator stopped between the identity and the task) is taken
+// over once it is IdentityClaimTimeout older than the new task, and refused
+// as a duplicate before, since its creation may still be under way.
+func TestCreateTaskDanglingIdentity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		age      time.Duration
+		takeOver bool
+	}{
+		{"older than the timeout", dynamo.IdentityClaimTimeout + time.Second, true},
+		{"just at the timeout", dynamo.IdentityClaimTimeout, true},
+		{"younger than the timeout", dynamo.IdentityClaimTimeout - time.Second, false},
+		{"just claimed", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &writeRecorder{}
+			s, db, table := recordedStore(t, rec)
+			hash, gone := "dangling-"+uuid.NewString(), uuid.NewString()
+			_, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: "ID#" + hash}, "sk": &types.AttributeValueMemberS{Value: "ID"},
+				"task_uuid":  &types.AttributeValueMemberS{Value: gone},
+				"created_at": &types.AttributeValueMemberS{Value: t0.Add(-tt.age).Format(time.RFC3339Nano)},
+			}})
+			require.NoError(t, err)
+			_, err = s.LookupIdentity(t.Context(), hash)
+			require.ErrorIs(t, err, workflow.ErrNotFound, "a dangling identity names no task")
+
+			task := newTask("suite", t0)
+			task.IdentityHash = hash
+			err = s.CreateTask(t.Context(), task, namedSteps("s", 4))
+			if !tt.takeOver {
+				require.ErrorIs(t, err, workflow.ErrDuplicateTask)
+				require.Equal(t, []string{"PutItem ID"}, rec.others)
+				require.Empty(t, partition(t, db, table, task.UUID))
+				require.Equal(t, gone, identityItem(t, db, table, hash)["task_uuid"].(*types.AttributeValueMemberS).Value)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, []string{"PutItem ID", "PutItem ID", "PutItem TASK"}, rec.others, "refused, taken over, published")
+			owner, err := s.LookupIdentity(t.Context(), hash)
+			require.NoError(t, err)
+			require.Equal(t, task.UUID, owner)
+			require.Equal(t, t0.Format(time.RFC3339Nano), identityItem(t, db, table, hash)["created_at"].(*types.AttributeValueMemberS).Value)
+			require.Len(t, partition(t, db, table, task.UUID), 6, "task, context and steps")
+
+			late := newTask("suite", t0.Add(time.Hour))
+			late.IdentityHash = hash
+			require.ErrorIs(t, s.CreateTask(t.Context(), late, nil), workflow.ErrDuplicateTask, "the identity is held again")
+		})
+	}
+}
+
+// TestCreateTaskRetriedPutsAreItsOwn: a put whose reply was lost and which
+// the SDK sent again fails its condition against its own first attempt;
+// the creation recognises its own identity and task and succeeds.
+func TestCreateTaskRetriedPutsAreItsOwn(t *testing.T) {
+	t.Parallel()
+	for _, sk := range []string{"ID", "TASK"} {
+		t.Run(sk, func(t *testing.T) {
+			t.Parallel()
+			rec := &writeRecorder{retryPut: sk}
+			s, db, table := recordedStore(t, rec)
+			task := newTask("suite", t0)
+			task.IdentityHash = "identity-" + task.UUID
+			require.NoError(t, s.CreateTask(t.Context(), task, namedSteps("s", 3)))
+			require.Empty(t, rec.deleteSKs)
+			owner, err := s.LookupIdentity(t.Context(), task.IdentityHash)
+			require.NoError(t, err)
+			require.Equal(t, task.UUID, owner)
+			require.Len(t, partition(t, db, table, task.UUID), 5, "task, context and steps")
+		})
+	}
+}
+
+// TestCreateTaskFailedTaskPutReleasesIdentity: when DynamoDB rejects the
+// task's put, the identity is deleted again (it names this task), and the
+// context and steps with it, so a retry of the request is not a duplicate.
+func TestCreateTaskFailedTaskPutReleasesIdentity(t *testing.T) {
+	t.Parallel()
+	rec := &writeRecorder{failPut: "TASK"}
+	s, db, table := recordedStore(t, rec)
+	task := newTask("suite", t0)
+	task.IdentityHash = "identity-" + task.UUID
+	err := s.CreateTask(t.Context(), task, namedSteps("s", 6))
+	require.ErrorIs(t, err, errRejected)
+	require.NotErrorIs(t, err, workflow.ErrDuplicateTask)
+	require.Equal(t, []string{"PutItem ID", "PutItem TASK", "DeleteItem ID"}, rec.others)
+	require.Nil(t, identityItem(t, db, table, task.IdentityHash), "the identity is released")
+	require.Empty(t, partition(t, db, table, task.UUID))
+
+	rec.failPut = ""
+	again := newTask("suite", t0.Add(time.Second))
+	again.IdentityHash = task.IdentityHash
+	require.NoError(t, s.CreateTask(t.Context(), again, namedSteps("s", 6)))
+}
+
 // TestCreateTaskFailedStepWriteLeavesNothing: when a batch of steps cannot
 // be written, the task is not published and the batches written are removed.
 func TestCreateTaskFailedStepWriteLeavesNothing(t *testing.T) {
@@ -266,27 +410,55 @@ func TestCreateTaskFailedStepWriteLeavesNothing(t *testing.T) {
 	rec := &writeRecorder{failBatchWrite: 2}
 	s, db, table := recordedStore(t, rec)
 	task := newTask("suite", t0)
+	task.IdentityHash = "identity-" + task.UUID
 	err := s.CreateTask(t.Context(), task, namedSteps("s", 120))
 	require.ErrorContains(t, err, "injected BatchWriteItem failure")
-	require.Empty(t, rec.transacts, "the task is not published")
+	require.Empty(t, rec.others, "neither identity nor task is written")
 	require.Empty(t, partition(t, db, table, task.UUID))
 }
 
-// TestCreateTaskUnknownOutcomeKeepsSteps: when the transaction's outcome is
-// unknown (its reply lost), the steps stay, because the task may exist; here
-// it does, and it is whole.
+// TestCreateTaskUnknownOutcomeKeepsSteps: when the task put's outcome is
+// unknown (its reply lost), everything stays, because the task may exist;
+// here it does, and it is whole.
 func TestCreateTaskUnknownOutcomeKeepsSteps(t *testing.T) {
 	t.Parallel()
-	rec := &writeRecorder{loseTransactReply: true}
+	rec := &writeRecorder{losePutReply: "TASK"}
 	s, _, _ := recordedStore(t, rec)
 	task := newTask("suite", t0)
 	task.IdentityHash = "identity-" + uuid.NewString()
 	err := s.CreateTask(t.Context(), task, namedSteps("s", 6))
 	require.ErrorIs(t, err, errLostReply)
 	require.NotErrorIs(t, err, workflow.ErrDuplicateTask)
-	require.Zero(t, rec.deletes, "no step is deleted")
+	require.Empty(t, rec.deleteSKs, "nothing is deleted")
+	require.Equal(t, []string{"PutItem ID", "PutItem TASK"}, rec.others, "the identity is kept")
 	getTask(t, s, task.UUID)
 	steps, err := s.ListSteps(t.Context(), task.UUID)
 	require.NoError(t, err)
 	require.Len(t, steps, 6)
+	owner, err := s.LookupIdentity(t.Context(), task.IdentityHash)
+	require.NoError(t, err)
+	require.Equal(t, task.UUID, owner)
+}
+
+// TestCreateTaskUnknownIdentityOutcomeIsNotPublished: when the identity put's
+// outcome is unknown, the task is not published and its context and steps
+// are removed; the identity it may have written dangles and is taken over.
+func TestCreateTaskUnknownIdentityOutcomeIsNotPublished(t *testing.T) {
+	t.Parallel()
+	rec := &writeRecorder{losePutReply: "ID"}
+	s, db, table := recordedStore(t, rec)
+	task := newTask("suite", t0)
+	task.IdentityHash = "identity-" + uuid.NewString()
+	err := s.CreateTask(t.Context(), task, namedSteps("s", 6))
+	require.ErrorIs(t, err, errLostReply)
+	require.Equal(t, []string{"PutItem ID"}, rec.others, "no task is written")
+	require.Empty(t, partition(t, db, table, task.UUID))
+
+	rec.losePutReply = ""
+	soon := newTask("suite", t0.Add(time.Second))
+	soon.IdentityHash = task.IdentityHash
+	require.ErrorIs(t, s.CreateTask(t.Context(), soon, nil), workflow.ErrDuplicateTask)
+	later := newTask("suite", t0.Add(dynamo.IdentityClaimTimeout))
+	later.IdentityHash = task.IdentityHash
+	require.NoError(t, s.CreateTask(t.Context(), later, nil))
 }

@@ -17,36 +17,39 @@ import (
 // maxBatchWriteItems is DynamoDB's limit of requests per BatchWriteItem.
 const maxBatchWriteItems = 25
 
-// cleanupTimeout bounds the removal of an uncreated task's steps, which runs
-// even when the creating request's context has ended.
+// cleanupTimeout bounds the removal of what an uncreated task wrote, which
+// runs even when the creating request's context has ended.
 const cleanupTimeout = 10 * time.Second
 
-// putUnpublishedSteps writes the initial steps of a task that does not exist
-// yet, with plain batch puts (one write unit per KB, not a transaction's
-// two). Nobody can know the task's UUID before the transaction that creates
-// the task commits, so an unconditional put clobbers no one's write. Long
-// dependency lists are stored first, so no step points at a missing list.
-func (s *Store) putUnpublishedSteps(ctx context.Context, taskUUID string, steps []*workflow.Step) error {
-	if err := s.storeLongDependencies(ctx, taskUUID, steps); err != nil {
+// putUnpublished writes the context and the initial steps of a task that
+// does not exist yet, with plain batch puts (one write unit per KB, not a
+// transaction's two). Nobody can know the task's UUID before its task item
+// is written, so an unconditional put clobbers no one's write, and nobody
+// reads a context or a step without its task item. Long dependency lists are
+// stored first, so no step points at a missing list.
+func (s *Store) putUnpublished(ctx context.Context, t *workflow.Task, steps []*workflow.Step) error {
+	if err := s.storeLongDependencies(ctx, t.UUID, steps); err != nil {
 		return err
 	}
-	reqs := make([]types.WriteRequest, 0, len(steps))
+	reqs := make([]types.WriteRequest, 0, len(steps)+1)
+	reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: contextItem(t)}})
 	for _, st := range steps {
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: stepItem(taskUUID, st)}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: stepItem(t.UUID, st)}})
 	}
-	return s.batchWriteAll(ctx, "put steps", reqs)
+	return s.batchWriteAll(ctx, "put context and steps", reqs)
 }
 
-// removeUnpublishedSteps deletes what putUnpublishedSteps wrote for a task
-// that was not created: the steps and their out-of-line dependency lists.
-// It runs on its own context, because the request's may have ended.
-func (s *Store) removeUnpublishedSteps(ctx context.Context, taskUUID string, steps []*workflow.Step) error {
+// removeUnpublished deletes what putUnpublished wrote for a task that was
+// not created: the context, the steps and their out-of-line dependency
+// lists. It runs on its own context, because the request's may have ended.
+func (s *Store) removeUnpublished(ctx context.Context, taskUUID string, steps []*workflow.Step) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	var reqs []types.WriteRequest
 	del := func(sk string) {
 		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(taskPK(taskUUID), sk)}})
 	}
+	del(skContext)
 	for _, st := range steps {
 		del(stepSK(st.Name))
 		if ref := st.DependenciesRef; ref != nil && PayloadOwnedBy(ref, taskUUID) {
@@ -55,7 +58,7 @@ func (s *Store) removeUnpublishedSteps(ctx context.Context, taskUUID string, ste
 			}
 		}
 	}
-	return s.batchWriteAll(ctx, "remove steps of uncreated task "+taskUUID, reqs)
+	return s.batchWriteAll(ctx, "remove context and steps of uncreated task "+taskUUID, reqs)
 }
 
 // batchWriteAll sends write requests in batches of 25, up to
@@ -110,12 +113,15 @@ func (s *Store) batchWrite(ctx context.Context, what string, reqs []types.WriteR
 	return nil
 }
 
-// notCommitted reports whether a failed TransactWriteItems certainly did not
-// commit: DynamoDB cancelled it (a condition failed, a conflict) or rejected
-// it as invalid. Any other error (a timeout, a lost response, a throttled
-// retry after an attempt that may have landed) leaves the outcome unknown.
-// The SDK sends every attempt of one call with the same client token, so a
-// cancellation means no attempt committed.
+// notCommitted reports whether a failed write certainly did not apply:
+// DynamoDB cancelled the transaction (a condition failed, a conflict) or
+// rejected the request as invalid. Any other error (a timeout, a lost
+// response, a throttled retry after an attempt that may have landed) leaves
+// the outcome unknown. The SDK sends every attempt of one transaction with
+// the same client token, so a cancellation means no attempt committed, and a
+// request invalid once is invalid at every attempt. A single-item write
+// failing its condition is not included: the retry of an attempt that landed
+// fails the condition that attempt made false.
 func notCommitted(err error) bool {
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {

@@ -26,49 +26,54 @@ const MaxContextBytes = 256 * 1024
 const StartRecoveryAfter = time.Minute
 
 // CreateTask writes a new task, its context, its identity (when it has an
-// identity hash) and its initial steps. The steps go first, with plain batch
-// writes under the new task's key, which nobody knows yet; then one
-// transaction writes the identity, the task and the context, each new
-// (attribute_not_exists), and so publishes the task. When DynamoDB rejects
-// the transaction, the steps are deleted again (best effort); when its
-// outcome is unknown they stay, since the task may exist. A process that
-// stops in between leaves step items under a key without a task item, which
-// no reader serves (docs/data-model.md). It returns workflow.ErrDuplicateTask
-// when the identity exists and workflow.ErrTooLarge for an oversized
+// identity hash) and its initial steps, in three steps, none a transaction:
+//
+//  1. the steps and the context, with plain batch writes under the new
+//     task's key, which nobody knows yet;
+//  2. the identity, new (attribute_not_exists) or taken over from a dangling
+//     one (claimIdentity);
+//  3. the task item, new (attribute_not_exists), which publishes the task.
+//
+// When the identity is refused or a write certainly failed, what this call
+// wrote is deleted again (best effort); when the task write's outcome is
+// unknown everything stays, since the task may exist. A process that stops
+// in between leaves items under a key without a task item, which no reader
+// serves, and perhaps an identity naming no task, which the next creation
+// with that identity takes over after IdentityClaimTimeout
+// (docs/data-model.md). It returns workflow.ErrDuplicateTask when the
+// identity names another task and workflow.ErrTooLarge for an oversized
 // context.
 func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workflow.Step) error {
 	if len(t.Context) > MaxContextBytes {
 		return fmt.Errorf("create task: context is %d bytes, limit %d: %w", len(t.Context), MaxContextBytes, workflow.ErrTooLarge)
 	}
-	if err := s.putUnpublishedSteps(ctx, t.UUID, steps); err != nil {
-		return withCleanup(err, s.removeUnpublishedSteps(ctx, t.UUID, steps))
+	if err := s.putUnpublished(ctx, t, steps); err != nil {
+		return withCleanup(err, s.removeUnpublished(ctx, t.UUID, steps))
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: s.taskCreation(t)})
+	if t.IdentityHash != "" {
+		if err := s.claimIdentity(ctx, t); err != nil {
+			// The task is never published. An identity this call may
+			// have written (an unknown outcome) dangles until taken over.
+			return withCleanup(err, s.removeUnpublished(ctx, t.UUID, steps))
+		}
+	}
+	err := s.publishTask(ctx, t)
 	switch {
 	case err == nil:
 		return nil
 	case !notCommitted(err):
-		// The task may exist: its steps stay (an orphan if it does not).
+		// The task may exist: everything stays (orphans if it does not).
 		return mapErr("create task", err)
 	}
-	cleanup := s.removeUnpublishedSteps(ctx, t.UUID, steps)
-	if failed := cancelledAt(err); t.IdentityHash != "" && len(failed) > 0 && failed[0] {
-		return withCleanup(fmt.Errorf("create task: %w", workflow.ErrDuplicateTask), cleanup)
-	}
+	cleanup := errors.Join(s.releaseIdentity(ctx, t), s.removeUnpublished(ctx, t.UUID, steps))
 	return withCleanup(mapErr("create task", err), cleanup)
 }
 
-// taskCreation is the transaction that publishes a new task: its identity
-// (when it has one), the task and its context.
-func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
-	notExists := aws.String("attribute_not_exists(pk)")
-	var items []types.TransactWriteItem
-	if t.IdentityHash != "" {
-		id := key("ID#"+t.IdentityHash, "ID")
-		id["task_uuid"] = str(t.UUID)
-		id["created_at"] = timeAttr(t.CreatedAt)
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: id, ConditionExpression: notExists}})
-	}
+// publishTask writes the item of a new task, which publishes it. The task's
+// UUID is new to this creation, so a task item already there is this
+// call's own: an attempt whose reply was lost landed, and the SDK's retry
+// of the put failed its condition.
+func (s *Store) publishTask(ctx context.Context, t *workflow.Task) error {
 	ti := taskItem(t)
 	if !t.State.Terminal() {
 		ti[resources.AttrSweepShard] = sweepShard(taskPK(t.UUID), skTask)
@@ -78,7 +83,15 @@ func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 		}
 		ti[resources.AttrSweepAt] = sweepAt(first)
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ti, ConditionExpression: notExists}})
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: ti, ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if conditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+// contextItem is a new task's context item.
+func contextItem(t *workflow.Task) map[string]types.AttributeValue {
 	ci := key(taskPK(t.UUID), skContext)
 	ci[aKind] = str("context")
 	ctxJSON := t.Context
@@ -86,7 +99,7 @@ func (s *Store) taskCreation(t *workflow.Task) []types.TransactWriteItem {
 		ctxJSON = json.RawMessage("{}")
 	}
 	ci[aData] = str(string(ctxJSON))
-	return append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ci}})
+	return ci
 }
 
 // withCleanup adds a failed cleanup to err's message; callers still match
@@ -96,19 +109,6 @@ func withCleanup(err, cleanup error) error {
 		return err
 	}
 	return errors.Join(err, fmt.Errorf("%v (left as an orphan, read by no one)", cleanup))
-}
-
-// LookupIdentity returns the UUID of the task holding an identity hash, or
-// workflow.ErrNotFound.
-func (s *Store) LookupIdentity(ctx context.Context, hash string) (string, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key("ID#"+hash, "ID"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", mapErr("lookup identity", err)
-	}
-	if out.Item == nil {
-		return "", fmt.Errorf("lookup identity: %w", workflow.ErrNotFound)
-	}
-	return getS(out.Item, "task_uuid"), nil
 }
 
 // GetTask reads a task (strongly consistent), without its context. It returns
