@@ -170,6 +170,9 @@ func (s *Stack) start(ctx context.Context, o Options) error {
 		ecfg.Notify = o.Notify
 	}
 	ecfg.Notify = o.Telemetry.EngineNotify(ecfg.Notify)
+	if ecfg.Checked == nil {
+		ecfg.Checked = o.Telemetry.EngineChecked()
+	}
 	if err := o.Telemetry.ObserveQueues(s.SQS, prov.QueueURLs); err != nil {
 		return err
 	}

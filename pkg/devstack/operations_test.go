@@ -235,6 +235,7 @@ func startOps(t *testing.T, clock *testClock, names []string, files ...string) *
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if clock != nil {
 		o.EngineConfig.Clock = clock.now
+		o.EngineConfig.IndexFirstCheck = true // the tests drive every check with Sweep on a fake clock
 	}
 	st, err := devstack.Start(context.Background(), o)
 	require.NoError(t, err)

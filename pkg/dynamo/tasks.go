@@ -75,7 +75,7 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 // of the put failed its condition.
 func (s *Store) publishTask(ctx context.Context, t *workflow.Task) error {
 	ti := taskItem(t)
-	if !t.State.Terminal() {
+	if !t.State.Terminal() && !t.FirstCheckSent {
 		ti[resources.AttrSweepShard] = sweepShard(taskPK(t.UUID), skTask)
 		first := t.FirstCheckAt
 		if first.IsZero() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tasker-go/tasker/pkg/protocol"
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -192,6 +193,9 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 			r.History, r.State, r.EnqueuedAt = append(r.History, trs...), statemachine.StepEnqueued, &now
 		}
 	}
+	if len(roots) > 0 && !e.cfg.IndexFirstCheck {
+		t.FirstCheckSent = e.sendFirstCheck(ctx, t, now)
+	}
 	if err := e.store.CreateTask(ctx, t, steps); err != nil {
 		return nil, nil, err
 	}
@@ -240,6 +244,25 @@ func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps 
 		History: []workflow.Transition{{From: "", To: string(statemachine.StepPending), Event: "create", At: now,
 			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}},
 	}
+}
+
+// sendFirstCheck sends a new task's first check as a check_task message on
+// the orchestration queue, delayed until FirstCheckAt, before the write that
+// publishes the task: a task that exists always has its check coming, and
+// one that never gets published is dropped when its check finds nothing.
+// The task item then needs no sweep entry, which would cost two index
+// writes (entering at creation, leaving at completion) in a task that is
+// done long before its first check. When the send fails, the task item
+// carries the entry as before.
+func (e *Engine) sendFirstCheck(ctx context.Context, t *workflow.Task, now time.Time) bool {
+	err := e.sendOrchestration(ctx, protocol.OrchestrationMessage{Kind: protocol.KindCheckTask, TaskUUID: t.UUID,
+		CorrelationID: t.CorrelationID}, t.FirstCheckAt.Sub(now))
+	if err != nil {
+		e.log.WarnContext(ctx, "first check message not sent; the task's first check goes into the sweep index",
+			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
+		return false
+	}
+	return true
 }
 
 func (e *Engine) initialSteps(t *workflow.Task, tpl *template.Template, now time.Time) []*workflow.Step {

@@ -104,7 +104,7 @@ func TestLostRootSendIsRecovered(t *testing.T) {
 	b := newBare(t, tp)
 	q := &failingSends{Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs)}
 	q.fail.Store(true)
-	eng, err := engine.New(engine.Config{Store: b.store, Queue: q, Names: b.f.Names, Clock: b.clock})
+	eng, err := engine.New(engine.Config{Store: b.store, Queue: q, Names: b.f.Names, Clock: b.clock, IndexFirstCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}

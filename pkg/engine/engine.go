@@ -60,6 +60,15 @@ type Config struct {
 	Logger    *slog.Logger
 	// Notify, when set, receives events (must not block).
 	Notify func(Event)
+	// Checked, when set, receives what a task's first check did when it
+	// came as a check_task message rather than in a sweep (telemetry counts
+	// it with the sweeper's recoveries).
+	Checked func(context.Context, SweepReport)
+	// IndexFirstCheck puts a new task's first check in the sweep index (as
+	// when its check_task message cannot be sent) instead of sending it as a
+	// delayed message: for callers that drive every check with Sweep (tests
+	// on a fake clock).
+	IndexFirstCheck bool
 	// MaxStepsPerDecision bounds the steps one decision may create (default 100).
 	MaxStepsPerDecision int
 	// MaxDecisionDepth bounds nested decisions (default 10).

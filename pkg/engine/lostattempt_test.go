@@ -77,7 +77,7 @@ steps:
 			b = newBare(t, tp)
 			hook.Client = b.f.Env.DynamoDB
 			eng, err := engine.New(engine.Config{Store: dynamo.New(hook, b.store.Table()),
-				Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs), Names: b.f.Names, Clock: b.clock})
+				Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs), Names: b.f.Names, Clock: b.clock, IndexFirstCheck: true})
 			if err != nil {
 				t.Fatal(err)
 			}

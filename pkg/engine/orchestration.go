@@ -28,6 +28,8 @@ func (e *Engine) HandleOrchestration(ctx context.Context, m *protocol.Orchestrat
 		err = e.retryStep(ctx, m.TaskUUID, m.StepName, m.Attempt)
 	case protocol.KindRedriveTask:
 		err = e.RedriveTask(ctx, m.TaskUUID)
+	case protocol.KindCheckTask:
+		err = e.checkTask(ctx, m.TaskUUID)
 	case protocol.KindFireSchedule:
 		slot, perr := time.Parse(time.RFC3339, m.Slot)
 		if perr != nil {
@@ -256,6 +258,39 @@ func (r *SweepReport) add(other SweepReport) {
 func nearDeadline(ctx context.Context) bool {
 	d, ok := ctx.Deadline()
 	return ok && time.Until(d) < sweepReserve
+}
+
+// checkTask is a running task's first check, come as the delayed message
+// its creation sent instead of a sweep entry. A finished task costs a read
+// and no write; a task still running is checked as the sweeper would and so
+// gets its next check in the sweep index. A task that does not exist (its
+// creation failed after sending the message) is dropped.
+func (e *Engine) checkTask(ctx context.Context, taskUUID string) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) {
+			return nil // never published
+		}
+		return err
+	}
+	if run.task.State.Terminal() {
+		return nil
+	}
+	var rep SweepReport
+	if run.task.State == statemachine.TaskPending {
+		rep.Started++
+		err = e.StartTask(ctx, taskUUID)
+	} else {
+		var stale bool
+		stale, err = e.checkStaleness(ctx, run, e.now(), &rep)
+		if stale {
+			rep.Stale++
+		}
+	}
+	if e.cfg.Checked != nil {
+		e.cfg.Checked(ctx, rep)
+	}
+	return err
 }
 
 func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, rep *SweepReport) error {

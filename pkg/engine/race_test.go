@@ -42,7 +42,7 @@ func newBareWith(t *testing.T, tp *template.Template, adjust func(*engine.Config
 	b := &bare{f: f, store: dynamo.New(f.Env.DynamoDB, f.Names.StateTable())}
 	b.now.Store(time.Now().UnixNano())
 	cfg := engine.Config{Store: b.store, Queue: sqsqueue.New(f.Env.SQS, f.Provisioned.QueueURLs), Names: f.Names,
-		Clock: func() time.Time { return time.Unix(0, b.now.Load()) }}
+		Clock: func() time.Time { return time.Unix(0, b.now.Load()) }, IndexFirstCheck: true}
 	if adjust != nil {
 		adjust(&cfg)
 	}

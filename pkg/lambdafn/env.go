@@ -58,7 +58,7 @@ func FromEnv(ctx context.Context, processor string) (*Deps, error) {
 	sq := awsconn.SQS(cfg, opts)
 	sender := sqsqueue.New(sq, nil)
 	eng, err := engine.New(engine.Config{Store: store, Queue: sender, DeadLetters: sender, Names: names,
-		Processor: processor, Logger: log, Notify: tel.EngineNotify(nil)})
+		Processor: processor, Logger: log, Notify: tel.EngineNotify(nil), Checked: tel.EngineChecked()})
 	if err != nil {
 		return nil, err
 	}

@@ -264,6 +264,9 @@ const (
 	// KindFireSchedule creates the task of one slot of a template schedule
 	// (sent by EventBridge Scheduler in AWS).
 	KindFireSchedule OrchestrationKind = "fire_schedule"
+	// KindCheckTask is a running task's first check (sent delayed at its
+	// creation): lost messages, claims past their deadline, staleness.
+	KindCheckTask OrchestrationKind = "check_task"
 )
 
 // OrchestrationMessage is sent to the orchestration queue.
@@ -291,7 +294,7 @@ func (m *OrchestrationMessage) Validate() error {
 		errs = append(errs, fmt.Errorf("v: unsupported version %d (want %d)", m.V, Version))
 	}
 	switch m.Kind {
-	case KindStartTask, KindRedriveTask:
+	case KindStartTask, KindRedriveTask, KindCheckTask:
 		errs = append(errs, checkUUID("task_uuid", m.TaskUUID))
 	case KindRetryStep:
 		errs = append(errs, checkUUID("task_uuid", m.TaskUUID), checkStepName("step_name", m.StepName))

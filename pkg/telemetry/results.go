@@ -87,14 +87,7 @@ func (t *Telemetry) Sweep(ctx context.Context, sweep func(context.Context) (engi
 	if rep.DeadLetters > 0 {
 		m.dlqEntries.Add(ctx, int64(rep.DeadLetters))
 	}
-	for _, r := range []struct {
-		kind string
-		n    int
-	}{{"timed_out", rep.TimedOut}, {"resent", rep.Resent}, {"enqueued", rep.Enqueued}, {"started", rep.Started}, {"retried", rep.Retried}} {
-		if r.n > 0 {
-			m.sweepRecoveries.Add(ctx, int64(r.n), metric.WithAttributes(attribute.String("kind", r.kind)))
-		}
-	}
+	t.countRecoveries(ctx, rep)
 	if t.tracing && (rep.Examined > 0 || rep.DeadLetters > 0 || err != nil) {
 		// Only a sweep that found work gets a span (one every few seconds
 		// in dev would bury the tasks' traces). It is started afterwards,
@@ -141,4 +134,26 @@ type resultSink struct {
 
 func (s resultSink) HandleResult(ctx context.Context, msg *protocol.ResultMessage) error {
 	return s.t.ApplyResult(ctx, msg, func(ctx context.Context) error { return s.next.HandleResult(ctx, msg) })
+}
+
+// EngineChecked is the engine's Checked hook: a task's first check that came
+// as a message counts its recoveries as the sweeper's do.
+func (t *Telemetry) EngineChecked() func(context.Context, engine.SweepReport) {
+	if t == nil {
+		return nil
+	}
+	return t.countRecoveries
+}
+
+// countRecoveries counts, by kind, what a sweep or a task's check did that
+// no message brought.
+func (t *Telemetry) countRecoveries(ctx context.Context, rep engine.SweepReport) {
+	for _, r := range []struct {
+		kind string
+		n    int
+	}{{"timed_out", rep.TimedOut}, {"resent", rep.Resent}, {"enqueued", rep.Enqueued}, {"started", rep.Started}, {"retried", rep.Retried}} {
+		if r.n > 0 {
+			t.Metrics.sweepRecoveries.Add(ctx, int64(r.n), metric.WithAttributes(attribute.String("kind", r.kind)))
+		}
+	}
 }

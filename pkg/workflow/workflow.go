@@ -71,6 +71,10 @@ type Task struct {
 	// the task (start recovery, then its running checks); zero: one minute
 	// after creation.
 	FirstCheckAt time.Time
+	// FirstCheckSent, on creation only, says the first check travels as a
+	// delayed check_task message, so the task item is written without a
+	// sweep entry (docs/data-model.md).
+	FirstCheckSent bool
 }
 
 // Step is one step of a task. Steps are keyed by name within their task;

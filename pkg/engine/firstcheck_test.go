@@ -1,0 +1,181 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tasker-go/tasker/pkg/dynamo"
+	"github.com/tasker-go/tasker/pkg/engine"
+	"github.com/tasker-go/tasker/pkg/protocol"
+	"github.com/tasker-go/tasker/pkg/sqsqueue"
+)
+
+// orchestrationTap records the engine's sends to the orchestration queue
+// and can fail them.
+type orchestrationTap struct {
+	engine.Queue
+	queue string
+	fail  bool
+	mu    sync.Mutex
+	sent  []sqsqueue.Message
+}
+
+func (q *orchestrationTap) Send(ctx context.Context, queue string, m sqsqueue.Message) error {
+	if queue == q.queue {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if q.fail {
+			return errors.New("injected: orchestration send failed")
+		}
+		q.sent = append(q.sent, m)
+	}
+	return q.Queue.Send(ctx, queue, m)
+}
+
+// firstCheckRig is a bare engine that sends first checks as messages.
+func firstCheckRig(t *testing.T, fail bool) (*bare, *orchestrationTap, *updateRecorder) {
+	t.Helper()
+	var tap *orchestrationTap
+	var rec *updateRecorder
+	b := newBareWith(t, mustParse(t, chainYAML), func(c *engine.Config) {
+		c.IndexFirstCheck = false
+		tap = &orchestrationTap{Queue: c.Queue, fail: fail}
+		c.Queue = tap
+	})
+	tap.queue = b.f.Names.OrchestrationQueue()
+	// A second engine on the same table whose DynamoDB updates are recorded.
+	rec = &updateRecorder{Client: b.f.Env.DynamoDB}
+	eng, err := engine.New(engine.Config{Store: dynamo.New(rec, b.store.Table()), Queue: tap, Names: b.f.Names, Clock: b.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.eng = eng
+	return b, tap, rec
+}
+
+func (b *bare) taskItem(t *testing.T, taskUUID string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := b.f.Env.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(b.f.Names.StateTable()), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "T#" + taskUUID}, "sk": &types.AttributeValueMemberS{Value: "TASK"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+// TestFirstCheckTravelsAsAMessage: a new task's first check is a delayed
+// check_task message, so its item has no sweep entry. When it arrives at a
+// finished task it writes nothing; at a running task whose root message was
+// lost it resends the message and puts the task's next check in the sweep
+// index; for a task that was never published it does nothing.
+func TestFirstCheckTravelsAsAMessage(t *testing.T) {
+	t.Parallel()
+	b, tap, rec := firstCheckRig(t, false)
+	ctx := context.Background()
+	queue := b.f.Names.StepQueue("chain_ns")
+	checkOf := func(t *testing.T, taskUUID string) *protocol.OrchestrationMessage {
+		t.Helper()
+		tap.mu.Lock()
+		defer tap.mu.Unlock()
+		for _, m := range tap.sent {
+			var om protocol.OrchestrationMessage
+			if err := json.Unmarshal(m.Body, &om); err != nil {
+				t.Fatal(err)
+			}
+			if om.Kind == protocol.KindCheckTask && om.TaskUUID == taskUUID {
+				if m.Delay < 30*time.Second || m.Delay > time.Minute {
+					t.Fatalf("check of %s delayed %s, want the first check's (30 s to 1 min)", taskUUID, m.Delay)
+				}
+				if err := om.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				return &om
+			}
+		}
+		t.Fatalf("no check_task message for %s in %d sends", taskUUID, len(tap.sent))
+		return nil
+	}
+	noSweepEntry := func(t *testing.T, taskUUID string) {
+		t.Helper()
+		item := b.taskItem(t, taskUUID)
+		if _, ok := item["sweep_shard"]; ok {
+			t.Fatalf("task %s is in the sweep index: %v", taskUUID, item["sweep_at"])
+		}
+	}
+
+	// A task that runs to completion before its check.
+	done, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain", Context: json.RawMessage(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSweepEntry(t, done.UUID)
+	check := checkOf(t, done.UUID)
+	for range 3 {
+		for _, m := range b.drain(t, queue) {
+			if _, err := claimStep(ctx, b.store, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", "", b.clock()); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.eng.HandleResult(ctx, success(m, `{"n":1}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if tk, err := b.store.GetTask(ctx, done.UUID); err != nil || tk.State != "complete" {
+		t.Fatalf("task %+v %v", tk, err)
+	}
+	noSweepEntry(t, done.UUID)
+	b.now.Add(int64(time.Minute))
+	rec.keys = nil
+	if err := b.eng.HandleOrchestration(ctx, check); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.keys) != 0 {
+		t.Fatalf("the check of a finished task wrote %v", rec.keys)
+	}
+
+	// A task whose root message is lost.
+	lost, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain", Context: json.RawMessage(`{"n":2}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.drain(t, queue)
+	noSweepEntry(t, lost.UUID)
+	b.now.Add(int64(time.Minute))
+	if err := b.eng.HandleOrchestration(ctx, checkOf(t, lost.UUID)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.drain(t, queue); len(got) != 1 || got[0].StepName != "a" || got[0].TaskUUID != lost.UUID {
+		t.Fatalf("messages after the check: %+v", got)
+	}
+	if item := b.taskItem(t, lost.UUID); item["sweep_shard"] == nil || item["sweep_at"] == nil {
+		t.Fatal("a running task's check did not schedule its next check in the sweep index")
+	}
+
+	// A check for a task that was never published.
+	if err := b.eng.HandleOrchestration(ctx, &protocol.OrchestrationMessage{V: protocol.Version, Kind: protocol.KindCheckTask,
+		TaskUUID: "01a21cb7-0000-7000-8000-000000000000"}); err != nil {
+		t.Fatalf("check of a missing task: %v", err)
+	}
+}
+
+// TestFirstCheckFallsBackToTheIndex: when the check_task message cannot be
+// sent, the task is created anyway with its first check in the sweep index.
+func TestFirstCheckFallsBackToTheIndex(t *testing.T) {
+	t.Parallel()
+	b, _, _ := firstCheckRig(t, true)
+	task, err := b.eng.CreateTask(context.Background(), engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item := b.taskItem(t, task.UUID); item["sweep_shard"] == nil || item["sweep_at"] == nil {
+		t.Fatal("a task whose check message was not sent has no sweep entry")
+	}
+}
