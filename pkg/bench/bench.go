@@ -274,7 +274,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Units = &u
-	rep.Cost = costModel(rep.RequestsPerStep, rep.Units, rep.OrderP50ms/float64(len(tpl.Steps)))
+	rep.Cost = costModel(rep.RequestsPerStep, rep.Units, rep.OrderP50ms/float64(len(tpl.Steps)), 1/float64(len(tpl.Steps)))
 	rep.USDPerMillion = rep.Cost.TotalUSDPerMillion
 	if err := runShapes(ctx, o, rep, submit, cnt); err != nil {
 		return nil, err
@@ -520,7 +520,8 @@ func Print(w io.Writer, r *Report) {
 	if r.Units != nil {
 		printUnits(w, "order workflow", *r.Units)
 	}
-	fmt.Fprintf(w, "per step: %.2f SQS requests, %.2f DynamoDB write units, %.2f read units (measured: %v)\n", c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep, c.Measured)
+	fmt.Fprintf(w, "per step: %.2f SQS requests, %.2f DynamoDB write units, %.2f read units (measured: %v; with each task's first check, modeled: %.2f SQS requests, %.2f read units)\n",
+		c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep, c.Measured, c.FirstCheckSQSPerStep, c.FirstCheckReadUnitsPerStep)
 	fmt.Fprintf(w, "cost: $%.2f per million steps (SQS %.2f, DynamoDB %.2f, Lambda %.2f); Step Functions Standard: $%.0f per million transitions\n",
 		c.TotalUSDPerMillion, c.SQSUSDPerMillion, c.DynamoUSDPerMillion, c.LambdaUSDPerMillion, c.StepFunctionsStandard)
 	fmt.Fprintf(w, "4-step chain p50 %.2f ms; 1→20→1 fan-out p50 %.2f ms\n", r.Chain4P50ms, r.Fanout20P50ms)

@@ -19,6 +19,14 @@ type CostModel struct {
 	CountDynamoUSD        float64 `json:"dynamodb_usd_per_million_steps_from_request_counts"`
 	SQSRequestsPerStep    float64 `json:"sqs_requests_per_step"`
 	LambdaMsPerStep       float64 `json:"lambda_ms_per_step"`
+	// FirstCheck* are included in the figures above: each task's first
+	// check, a check_task message delivered after the task has ended (most
+	// arrive after a run ends, so they are modeled, not measured): one
+	// receive and one delete (an upper bound: Lambda's poller batches
+	// them), one strongly consistent read of the task item, one Lambda
+	// invocation. Its send is measured with the task's requests.
+	FirstCheckSQSPerStep       float64 `json:"first_check_sqs_requests_per_step"`
+	FirstCheckReadUnitsPerStep float64 `json:"first_check_read_units_per_step"`
 	StepFunctionsStandard float64 `json:"step_functions_standard_usd_per_million_transitions"`
 }
 
@@ -45,11 +53,13 @@ var readUnits = map[string]float64{
 }
 
 // costModel prices one step from its requests, its measured DynamoDB units
-// (nil: fall back to the request-count estimate) and the measured engine
-// time per step (used as billed Lambda duration, one invocation per step:
-// the worst case, no SQS batching).
-func costModel(perStep map[string]float64, units *Units, msPerStep float64) CostModel {
-	c := CostModel{LambdaMsPerStep: round2(msPerStep), StepFunctionsStandard: stepFunctionsStandard}
+// (nil: fall back to the request-count estimate), the measured engine time
+// per step (used as billed Lambda duration, one invocation per step: the
+// worst case, no SQS batching) and the tasks per step (each task's first
+// check, modeled).
+func costModel(perStep map[string]float64, units *Units, msPerStep, tasksPerStep float64) CostModel {
+	c := CostModel{LambdaMsPerStep: round2(msPerStep), StepFunctionsStandard: stepFunctionsStandard,
+		FirstCheckSQSPerStep: round2(2 * tasksPerStep), FirstCheckReadUnitsPerStep: round2(tasksPerStep)}
 	for op, n := range perStep {
 		switch {
 		case len(op) > 4 && op[:4] == "SQS.":
@@ -66,10 +76,12 @@ func costModel(perStep map[string]float64, units *Units, msPerStep float64) Cost
 		c.Measured = true
 		c.WriteUnitsPerStep, c.ReadUnitsPerStep = units.WritePerStep, units.ReadPerStep
 	}
+	c.SQSRequestsPerStep += 2 * tasksPerStep
+	c.ReadUnitsPerStep += tasksPerStep
 	c.SQSUSDPerMillion = round2(c.SQSRequestsPerStep * sqsPerMillionRequests)
 	c.DynamoUSDPerMillion = round2(c.WriteUnitsPerStep*dynamoPerMillionWRU + c.ReadUnitsPerStep*dynamoPerMillionRRU)
 	gbSeconds := lambdaMemoryGB * msPerStep / 1000 * 1e6
-	c.LambdaUSDPerMillion = round2(lambdaPerMillionReq + gbSeconds*lambdaArmPerGBSecond)
+	c.LambdaUSDPerMillion = round2((1+tasksPerStep)*lambdaPerMillionReq + gbSeconds*lambdaArmPerGBSecond)
 	c.TotalUSDPerMillion = round2(c.SQSUSDPerMillion + c.DynamoUSDPerMillion + c.LambdaUSDPerMillion)
 	c.SQSRequestsPerStep, c.WriteUnitsPerStep, c.ReadUnitsPerStep = round2(c.SQSRequestsPerStep), round2(c.WriteUnitsPerStep), round2(c.ReadUnitsPerStep)
 	c.CountWriteUnits, c.CountReadUnits = round2(c.CountWriteUnits), round2(c.CountReadUnits)
