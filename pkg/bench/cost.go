@@ -7,18 +7,18 @@ package bench
 // counts" ones are the older estimate that assumed every item under 1 KB,
 // kept for comparison.
 type CostModel struct {
-	SQSUSDPerMillion      float64 `json:"sqs_usd_per_million_steps"`
-	DynamoUSDPerMillion   float64 `json:"dynamodb_usd_per_million_steps"`
-	LambdaUSDPerMillion   float64 `json:"lambda_usd_per_million_steps"`
-	TotalUSDPerMillion    float64 `json:"total_usd_per_million_steps"`
-	WriteUnitsPerStep     float64 `json:"write_units_per_step"`
-	ReadUnitsPerStep      float64 `json:"read_units_per_step"`
-	Measured              bool    `json:"units_measured"`
-	CountWriteUnits       float64 `json:"write_units_per_step_from_request_counts"`
-	CountReadUnits        float64 `json:"read_units_per_step_from_request_counts"`
-	CountDynamoUSD        float64 `json:"dynamodb_usd_per_million_steps_from_request_counts"`
-	SQSRequestsPerStep    float64 `json:"sqs_requests_per_step"`
-	LambdaMsPerStep       float64 `json:"lambda_ms_per_step"`
+	SQSUSDPerMillion    float64 `json:"sqs_usd_per_million_steps"`
+	DynamoUSDPerMillion float64 `json:"dynamodb_usd_per_million_steps"`
+	LambdaUSDPerMillion float64 `json:"lambda_usd_per_million_steps"`
+	TotalUSDPerMillion  float64 `json:"total_usd_per_million_steps"`
+	WriteUnitsPerStep   float64 `json:"write_units_per_step"`
+	ReadUnitsPerStep    float64 `json:"read_units_per_step"`
+	Measured            bool    `json:"units_measured"`
+	CountWriteUnits     float64 `json:"write_units_per_step_from_request_counts"`
+	CountReadUnits      float64 `json:"read_units_per_step_from_request_counts"`
+	CountDynamoUSD      float64 `json:"dynamodb_usd_per_million_steps_from_request_counts"`
+	SQSRequestsPerStep  float64 `json:"sqs_requests_per_step"`
+	LambdaMsPerStep     float64 `json:"lambda_ms_per_step"`
 	// FirstCheck* are included in the figures above: each task's first
 	// check, a check_task message delivered after the task has ended (most
 	// arrive after a run ends, so they are modeled, not measured): one
@@ -27,7 +27,7 @@ type CostModel struct {
 	// invocation. Its send is measured with the task's requests.
 	FirstCheckSQSPerStep       float64 `json:"first_check_sqs_requests_per_step"`
 	FirstCheckReadUnitsPerStep float64 `json:"first_check_read_units_per_step"`
-	StepFunctionsStandard float64 `json:"step_functions_standard_usd_per_million_transitions"`
+	StepFunctionsStandard      float64 `json:"step_functions_standard_usd_per_million_transitions"`
 }
 
 // List prices, us-east-1 (on-demand DynamoDB prices as cut in November 2024).

@@ -562,6 +562,7 @@ func decodeStep(item map[string]types.AttributeValue) (*workflow.Step, error) {
 		Attempts:           int(getN(item, aAttempts)),
 		MaxAttempts:        int(getN(item, "max_attempts")),
 		Retryable:          getBool(item, "retryable"),
+		Released:           getBool(item, "released"),
 		TimeoutSecs:        int(getN(item, "timeout_s")),
 		Dependencies:       getStrings(item, "deps"),
 		DependenciesRef:    getRef(item, aDepsRef),

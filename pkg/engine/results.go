@@ -397,7 +397,7 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 		p := got[d]
 		switch {
 		case child.HasSatisfied(d):
-		case p == nil || !p.State.SatisfiesDependency():
+		case p == nil || !p.ReleasesDependents():
 			return true, nil, nil, nil // not ready: the last dependency to complete sends it
 		case p.Type != string(template.StepBatchWorker) && p.ResultRef == nil && p.State == statemachine.StepComplete:
 			parents[d] = p.Result

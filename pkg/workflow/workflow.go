@@ -92,7 +92,11 @@ type Step struct {
 	Retryable    bool
 	TimeoutSecs  int
 	Dependencies []string // effective dependencies (deferred convergence: declared ∩ created)
-	Satisfied    []string // dependencies that have completed (a set)
+	// Released marks a failure that no longer holds its task open and
+	// releases its dependents (a batch worker under continue_on_failure, a
+	// compensation given up).
+	Released  bool
+	Satisfied []string // dependencies that have completed (a set)
 	// CountsDependencies marks a step that counts its completed
 	// dependencies instead of listing them (convergence steps, which may
 	// wait for thousands of batch workers): Remaining is how many are left.
@@ -127,8 +131,8 @@ type Step struct {
 }
 
 // DeriveSatisfied adds to the Satisfied list of each step that lists its
-// dependencies those that, in the same listing of a task's steps, are in a
-// state that satisfies a dependency. The engine records a completion on a
+// dependencies those that, in the same listing of a task's steps, release
+// their dependents (ReleasesDependents). The engine records a completion on a
 // dependent's item only on some paths (it reads the parents instead), so a
 // listing derives the rest.
 func DeriveSatisfied(steps []*Step) {
@@ -141,11 +145,17 @@ func DeriveSatisfied(steps []*Step) {
 			continue
 		}
 		for _, d := range s.Dependencies {
-			if p := byName[d]; p != nil && p.State.SatisfiesDependency() && !s.HasSatisfied(d) {
+			if p := byName[d]; p != nil && p.ReleasesDependents() && !s.HasSatisfied(d) {
 				s.Satisfied = append(s.Satisfied, d)
 			}
 		}
 	}
+}
+
+// ReleasesDependents reports whether the step lets its dependents run: it
+// completed (or was resolved by hand), or failed and was released.
+func (s *Step) ReleasesDependents() bool {
+	return s.State.SatisfiesDependency() || s.Released
 }
 
 // HasSatisfied reports whether dependency d is recorded as completed on the
