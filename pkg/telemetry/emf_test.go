@@ -92,8 +92,9 @@ func TestEMFLines(t *testing.T) {
 	require.NotContains(t, doc, "tasker.step.execution.duration")
 }
 
-// TestSweepRecoveriesAreCounted: what a sweep did that no message brought
-// is counted by kind, so an operator sees lost messages and dead workers.
+// TestSweepRecoveriesAreCounted: what a sweep or a task's first check did
+// that no message brought is counted by kind, so an operator sees lost
+// messages and dead workers.
 func TestSweepRecoveriesAreCounted(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
@@ -103,6 +104,8 @@ func TestSweepRecoveriesAreCounted(t *testing.T) {
 		return engine.SweepReport{Examined: 5, TimedOut: 2, Resent: 1, Enqueued: 3}, nil
 	})
 	require.NoError(t, err)
+	// A task's first check, come as a check_task message, counts alike.
+	tel.EngineChecked()(context.Background(), engine.SweepReport{Resent: 1})
 	require.NoError(t, tel.Flush(context.Background()))
 	got := map[string]float64{}
 	sc := bufio.NewScanner(&out)
@@ -113,5 +116,5 @@ func TestSweepRecoveriesAreCounted(t *testing.T) {
 			got[doc["kind"].(string)] = v
 		}
 	}
-	require.Equal(t, map[string]float64{"timed_out": 2, "resent": 1, "enqueued": 3}, got)
+	require.Equal(t, map[string]float64{"timed_out": 2, "resent": 2, "enqueued": 3}, got)
 }
