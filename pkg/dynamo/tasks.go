@@ -44,6 +44,14 @@ const StartRecoveryAfter = time.Minute
 // identity names another task and workflow.ErrTooLarge for an oversized
 // context.
 func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workflow.Step) error {
+	return s.CreateTaskWith(ctx, t, steps, nil)
+}
+
+// CreateTaskWith is CreateTask calling beforePublish (when not nil) after
+// the identity is claimed and right before the task item is written: the
+// engine waits there for the task's first check to be sent, and sets
+// t.FirstCheckSent.
+func (s *Store) CreateTaskWith(ctx context.Context, t *workflow.Task, steps []*workflow.Step, beforePublish func(*workflow.Task)) error {
 	if len(t.Context) > MaxContextBytes {
 		return fmt.Errorf("create task: context is %d bytes, limit %d: %w", len(t.Context), MaxContextBytes, workflow.ErrTooLarge)
 	}
@@ -56,6 +64,9 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 			// have written (an unknown outcome) dangles until taken over.
 			return withCleanup(err, s.removeUnpublished(ctx, t.UUID, steps))
 		}
+	}
+	if beforePublish != nil {
+		beforePublish(t)
 	}
 	err := s.publishTask(ctx, t)
 	switch {

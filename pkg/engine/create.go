@@ -193,10 +193,15 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 			r.History, r.State, r.EnqueuedAt = append(r.History, trs...), statemachine.StepEnqueued, &now
 		}
 	}
+	var beforePublish func(*workflow.Task)
 	if len(roots) > 0 && !e.cfg.IndexFirstCheck {
-		t.FirstCheckSent = e.sendFirstCheck(ctx, t, now)
+		// The check is sent while the steps and the identity are written,
+		// and must be on its way before the task is published.
+		sent := make(chan bool, 1)
+		go func() { sent <- e.sendFirstCheck(ctx, t.UUID, t.CorrelationID, t.FirstCheckAt.Sub(now)) }()
+		beforePublish = func(t *workflow.Task) { t.FirstCheckSent = <-sent }
 	}
-	if err := e.store.CreateTask(ctx, t, steps); err != nil {
+	if err := e.store.CreateTaskWith(ctx, t, steps, beforePublish); err != nil {
 		return nil, nil, err
 	}
 	e.contexts.put(t.UUID, taskCtx)
@@ -254,12 +259,12 @@ func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps 
 // writes (entering at creation, leaving at completion) in a task that is
 // done long before its first check. When the send fails, the task item
 // carries the entry as before.
-func (e *Engine) sendFirstCheck(ctx context.Context, t *workflow.Task, now time.Time) bool {
-	err := e.sendOrchestration(ctx, protocol.OrchestrationMessage{Kind: protocol.KindCheckTask, TaskUUID: t.UUID,
-		CorrelationID: t.CorrelationID}, t.FirstCheckAt.Sub(now))
+func (e *Engine) sendFirstCheck(ctx context.Context, taskUUID, correlationID string, delay time.Duration) bool {
+	err := e.sendOrchestration(ctx, protocol.OrchestrationMessage{Kind: protocol.KindCheckTask, TaskUUID: taskUUID,
+		CorrelationID: correlationID}, delay)
 	if err != nil {
 		e.log.WarnContext(ctx, "first check message not sent; the task's first check goes into the sweep index",
-			"task_uuid", t.UUID, "correlation_id", t.CorrelationID, "error", err)
+			"task_uuid", taskUUID, "correlation_id", correlationID, "error", err)
 		return false
 	}
 	return true

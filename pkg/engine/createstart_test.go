@@ -33,6 +33,18 @@ func (u *updateRecorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItem
 	return u.Client.UpdateItem(ctx, in, opts...)
 }
 
+// recordingEngine is a second engine on b's table, sending through q, whose
+// DynamoDB UpdateItem calls rec records.
+func (b *bare) recordingEngine(t *testing.T, q engine.Queue) (*engine.Engine, *updateRecorder) {
+	t.Helper()
+	rec := &updateRecorder{Client: b.f.Env.DynamoDB}
+	eng, err := engine.New(engine.Config{Store: dynamo.New(rec, b.store.Table()), Queue: q, Names: b.f.Names, Clock: b.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, rec
+}
+
 // TestTaskStartsInItsCreatingWrite: a new task is written already started
 // and its roots already enqueued (the records of both with the creation's),
 // so creating it updates no item; the audit trails are the same.
@@ -40,12 +52,7 @@ func TestTaskStartsInItsCreatingWrite(t *testing.T) {
 	t.Parallel()
 	tp := mustParse(t, chainYAML)
 	b := newBare(t, tp)
-	rec := &updateRecorder{Client: b.f.Env.DynamoDB}
-	eng, err := engine.New(engine.Config{Store: dynamo.New(rec, b.store.Table()),
-		Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs), Names: b.f.Names, Clock: b.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, rec := b.recordingEngine(t, sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs))
 	task, err := eng.CreateTask(context.Background(), engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
@@ -24,8 +23,12 @@ type orchestrationTap struct {
 	engine.Queue
 	queue string
 	fail  bool
-	mu    sync.Mutex
-	sent  []sqsqueue.Message
+	// published reports whether a task item exists; a check sent for a
+	// task already published is counted in early.
+	published func(taskUUID string) bool
+	mu        sync.Mutex
+	sent      []sqsqueue.Message
+	late      int
 }
 
 func (q *orchestrationTap) Send(ctx context.Context, queue string, m sqsqueue.Message) error {
@@ -34,6 +37,10 @@ func (q *orchestrationTap) Send(ctx context.Context, queue string, m sqsqueue.Me
 		defer q.mu.Unlock()
 		if q.fail {
 			return errors.New("injected: orchestration send failed")
+		}
+		var om protocol.OrchestrationMessage
+		if json.Unmarshal(m.Body, &om) == nil && om.Kind == protocol.KindCheckTask && q.published(om.TaskUUID) {
+			q.late++
 		}
 		q.sent = append(q.sent, m)
 	}
@@ -44,19 +51,14 @@ func (q *orchestrationTap) Send(ctx context.Context, queue string, m sqsqueue.Me
 func firstCheckRig(t *testing.T, fail bool) (*bare, *orchestrationTap, *updateRecorder) {
 	t.Helper()
 	var tap *orchestrationTap
-	var rec *updateRecorder
 	b := newBareWith(t, mustParse(t, chainYAML), func(c *engine.Config) {
 		c.IndexFirstCheck = false
 		tap = &orchestrationTap{Queue: c.Queue, fail: fail}
 		c.Queue = tap
 	})
 	tap.queue = b.f.Names.OrchestrationQueue()
-	// A second engine on the same table whose DynamoDB updates are recorded.
-	rec = &updateRecorder{Client: b.f.Env.DynamoDB}
-	eng, err := engine.New(engine.Config{Store: dynamo.New(rec, b.store.Table()), Queue: tap, Names: b.f.Names, Clock: b.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tap.published = func(taskUUID string) bool { return b.taskItem(t, taskUUID) != nil }
+	eng, rec := b.recordingEngine(t, tap)
 	b.eng = eng
 	return b, tap, rec
 }
@@ -118,6 +120,9 @@ func TestFirstCheckTravelsAsAMessage(t *testing.T) {
 	}
 	noSweepEntry(t, done.UUID)
 	check := checkOf(t, done.UUID)
+	if tap.late != 0 {
+		t.Fatal("the first check was sent after the task was published")
+	}
 	for range 3 {
 		for _, m := range b.drain(t, queue) {
 			if _, err := claimStep(ctx, b.store, m.TaskUUID, m.StepName, m.Attempt, time.Minute, "w", "", b.clock()); err != nil {

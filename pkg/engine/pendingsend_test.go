@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
 	"github.com/tasker-go/tasker/pkg/sqsqueue"
@@ -24,12 +23,7 @@ func TestReadyChildrenAreSentWithoutWrites(t *testing.T) {
 	t.Parallel()
 	tp := mustParse(t, chainYAML)
 	b := newBare(t, tp)
-	rec := &updateRecorder{Client: b.f.Env.DynamoDB}
-	eng, err := engine.New(engine.Config{Store: dynamo.New(rec, b.store.Table()),
-		Queue: sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs), Names: b.f.Names, Clock: b.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, rec := b.recordingEngine(t, sqsqueue.New(b.f.Env.SQS, b.f.Provisioned.QueueURLs))
 	ctx := context.Background()
 	task, err := eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/tasker-go/tasker/pkg/dynamo"
@@ -358,50 +359,12 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 		m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
 		return found, m, nil, err
 	}
-	read := []string{c}
-	if !onlyChild && !e.onlyDependency(run, c, parent) {
-		if ts, ok := run.tpl.Step(c); ok {
-			read = append(read, otherThan(ts.Dependencies, parent)...)
-		}
-	}
-	got, err := e.store.GetSteps(ctx, run.task.UUID, read)
-	if err != nil {
+	child, parents, err := e.readyChild(ctx, run, parent, c, known, onlyChild)
+	if err != nil || child == nil {
 		return false, nil, nil, err
 	}
-	child := got[c]
-	if child == nil {
-		return false, nil, nil, nil
-	}
-	if child.State != statemachine.StepPending || !run.acceptingStep(child) {
+	if parents == nil {
 		return true, nil, nil, nil
-	}
-	// The effective dependencies may name steps the template does not
-	// (created at run time): read those too.
-	var missing []string
-	for _, d := range otherThan(child.Dependencies, parent) {
-		if _, ok := got[d]; !ok && !child.HasSatisfied(d) {
-			missing = append(missing, d)
-		}
-	}
-	if len(missing) > 0 {
-		more, err := e.store.GetSteps(ctx, run.task.UUID, missing)
-		if err != nil {
-			return true, nil, nil, err
-		}
-		for n, s := range more {
-			got[n] = s
-		}
-	}
-	parents := map[string]json.RawMessage{parent: known[parent]}
-	for _, d := range otherThan(child.Dependencies, parent) {
-		p := got[d]
-		switch {
-		case child.HasSatisfied(d):
-		case p == nil || !p.ReleasesDependents():
-			return true, nil, nil, nil // not ready: the last dependency to complete sends it
-		case p.Type != string(template.StepBatchWorker) && p.ResultRef == nil && p.State == statemachine.StepComplete:
-			parents[d] = p.Result
-		}
 	}
 	m, err := e.stepMessage(ctx, run, child, parents)
 	if err != nil {
@@ -409,6 +372,53 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 	}
 	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: c, State: string(statemachine.StepEnqueued), Attempt: child.Attempts + 1, At: e.now()})
 	return true, &m, nil, nil
+}
+
+// readyChild reads child c of parent, with the other dependencies the
+// template names (one strongly consistent BatchGetItem; a dependency
+// created at run time that the template does not name costs a second). It
+// returns a nil child when c does not exist, and nil parents unless c is
+// pending, may start, and every other dependency releases it; parents then
+// holds the results in hand for its message.
+func (e *Engine) readyChild(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage, onlyChild bool) (*workflow.Step, map[string]json.RawMessage, error) {
+	read := []string{c}
+	if ts, ok := run.tpl.Step(c); ok && !onlyChild {
+		read = append(read, otherThan(ts.Dependencies, parent)...)
+	}
+	got, err := e.store.GetSteps(ctx, run.task.UUID, read)
+	if err != nil {
+		return nil, nil, err
+	}
+	child := got[c]
+	if child == nil || child.State != statemachine.StepPending || !run.acceptingStep(child) {
+		return child, nil, nil
+	}
+	others := otherThan(child.Dependencies, parent)
+	var missing []string
+	for _, d := range others {
+		if _, ok := got[d]; !ok && !child.HasSatisfied(d) {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := e.store.GetSteps(ctx, run.task.UUID, missing)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(got, more)
+	}
+	parents := map[string]json.RawMessage{parent: known[parent]}
+	for _, d := range others {
+		p := got[d]
+		switch {
+		case child.HasSatisfied(d):
+		case p == nil || !p.ReleasesDependents():
+			return child, nil, nil // not ready: the last dependency to complete sends it
+		case p.Type != string(template.StepBatchWorker) && p.ResultRef == nil && p.State == statemachine.StepComplete:
+			parents[d] = p.Result
+		}
+	}
+	return child, parents, nil
 }
 
 // enqueueOnlyChild satisfies and enqueues a single-dependency child in one
@@ -455,18 +465,6 @@ func otherThan(names []string, name string) []string {
 		}
 	}
 	return out
-}
-
-// onlyDependency reports whether parent is the child's only dependency, as
-// the template says (a convergence's dependencies are decided at run time,
-// so it never qualifies).
-func (e *Engine) onlyDependency(run *taskRun, child, parent string) bool {
-	ts, ok := run.tpl.Step(child)
-	if !ok || ts.Type == template.StepDeferredConvergence || len(ts.Dependencies) != 1 {
-		return false
-	}
-	pt, ok := run.tpl.Step(parent)
-	return ok && ts.Dependencies[0] == pt.Name
 }
 
 // finalizeIfDone completes the task when no step holds it open (and ends a
