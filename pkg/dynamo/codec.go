@@ -453,6 +453,9 @@ func taskItem(t *workflow.Task) map[string]types.AttributeValue {
 		item["identity_hash"] = str(t.IdentityHash)
 	}
 	item[aPaused] = boolean(t.Paused)
+	if t.StepUUIDsDerived {
+		item["dsu"] = boolean(true)
+	}
 	item["created_at"] = timeAttr(t.CreatedAt)
 	item[aUpdatedAt] = timeAttr(t.UpdatedAt)
 	addHistory(item, t.UpdatedAt, uncorrelated(t.History))
@@ -483,6 +486,7 @@ func decodeTask(item map[string]types.AttributeValue) (*workflow.Task, error) {
 		IdempotencyKey:      getS(item, "idempotency_key"),
 		IdentityHash:        getS(item, "identity_hash"),
 		Paused:              getBool(item, aPaused),
+		StepUUIDsDerived:    getBool(item, "dsu"),
 		CreatedAt:           getTime(item, "created_at"),
 		UpdatedAt:           getTime(item, aUpdatedAt),
 		CompletedAt:         getTimePtr(item, aCompletedAt),

@@ -165,6 +165,7 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 	}
 	t.FirstCheckAt = now.Add(e.firstCheck(tpl))
 	steps := e.initialSteps(t, tpl, now)
+	t.StepUUIDsDerived = true // initialSteps derives them
 	t.History = []workflow.Transition{{From: "", To: string(statemachine.TaskPending), Event: "create", At: now,
 		Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}}
 	var roots []*workflow.Step
@@ -270,6 +271,9 @@ func (e *Engine) sendFirstCheck(ctx context.Context, taskUUID, correlationID str
 	return true
 }
 
+// initialSteps builds the steps a task of tpl starts with (all but decision
+// descendants and batch workers), with derived UUIDs
+// (workflow.DerivedStepUUID).
 func (e *Engine) initialSteps(t *workflow.Task, tpl *template.Template, now time.Time) []*workflow.Step {
 	initial := tpl.InitialSteps()
 	in := make(map[string]bool, len(initial))
@@ -283,7 +287,9 @@ func (e *Engine) initialSteps(t *workflow.Task, tpl *template.Template, now time
 		if ts.Type == template.StepDeferredConvergence {
 			deps = intersect(deps, in)
 		}
-		steps = append(steps, e.newStep(t, ts, n, deps, now))
+		s := e.newStep(t, ts, n, deps, now)
+		s.UUID = workflow.DerivedStepUUID(t.UUID, n)
+		steps = append(steps, s)
 	}
 	return steps
 }

@@ -93,6 +93,7 @@ type Engine struct {
 	log       *slog.Logger
 	templates sync.Map // key → *template.Template
 	sinks     sync.Map // template key → its covering sink, "" when none
+	initial   sync.Map // template key → map[string]bool of its initial steps
 	contexts  *contextCache
 }
 

@@ -46,7 +46,10 @@ func TestReadyChildrenAreSentWithoutWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var order []string
+	var (
+		order []string
+		sent  = map[string]string{} // step → the step_uuid its message carried
+	)
 	for len(order) < 4 {
 		msgs := b.drain(t, queue)
 		if len(msgs) == 0 {
@@ -57,6 +60,7 @@ func TestReadyChildrenAreSentWithoutWrites(t *testing.T) {
 				t.Fatalf("%s's message from_state %q", m.StepName, m.FromState)
 			}
 			order = append(order, m.StepName)
+			sent[m.StepName] = m.StepUUID
 			run(m)
 		}
 	}
@@ -76,6 +80,11 @@ func TestReadyChildrenAreSentWithoutWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range steps {
+		// b and c, whose only parent is a, were sent without being read:
+		// their derived UUIDs must be the stored ones.
+		if sent[s.Name] != s.UUID {
+			t.Fatalf("step %s: its message carried step_uuid %s, its item holds %s", s.Name, sent[s.Name], s.UUID)
+		}
 		var path []string
 		for _, tr := range s.History {
 			path = append(path, tr.To)

@@ -359,9 +359,13 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 		m, found, err := e.enqueueOnlyChild(ctx, run, c, parent, known)
 		return found, m, nil, err
 	}
-	child, parents, err := e.readyChild(ctx, run, parent, c, known, onlyChild)
-	if err != nil || child == nil {
-		return false, nil, nil, err
+	child, parents := e.knownOnlyChild(run, parent, c, known, onlyChild)
+	if child == nil {
+		var err error
+		child, parents, err = e.readyChild(ctx, run, parent, c, known, onlyChild)
+		if err != nil || child == nil {
+			return false, nil, nil, err
+		}
 	}
 	if parents == nil {
 		return true, nil, nil, nil
@@ -372,6 +376,39 @@ func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c strin
 	}
 	e.notify(Event{TaskUUID: run.task.UUID, Namespace: run.task.Namespace, StepName: c, State: string(statemachine.StepEnqueued), Attempt: child.Attempts + 1, At: e.now()})
 	return true, &m, nil, nil
+}
+
+// knownOnlyChild builds, without reading it, child c of parent when the
+// template says parent is its only dependency and c is one of the task's
+// initial steps (it exists, pending until a message for it is claimed, with
+// a derived UUID): its message needs nothing stored on its item. A child in
+// any other state (a redelivered result) gets a message whose claim fails.
+// It returns nil when the child must be read.
+func (e *Engine) knownOnlyChild(run *taskRun, parent, c string, known map[string]json.RawMessage, onlyChild bool) (*workflow.Step, map[string]json.RawMessage) {
+	if onlyChild || !run.task.StepUUIDsDerived || !run.accepting() {
+		return nil, nil
+	}
+	ts, ok := run.tpl.Step(c)
+	if !ok || len(ts.Dependencies) != 1 || ts.Dependencies[0] != parent || !e.initialStep(run.tpl, c) {
+		return nil, nil
+	}
+	s := e.newStep(run.task, ts, c, ts.Dependencies, e.now())
+	s.UUID = workflow.DerivedStepUUID(run.task.UUID, c)
+	return s, map[string]json.RawMessage{parent: known[parent]}
+}
+
+// initialStep reports whether a task of tpl starts with step name (cached
+// per template version).
+func (e *Engine) initialStep(tpl *template.Template, name string) bool {
+	v, ok := e.initial.Load(tpl.Key())
+	if !ok {
+		set := map[string]bool{}
+		for _, n := range tpl.InitialSteps() {
+			set[n] = true
+		}
+		v, _ = e.initial.LoadOrStore(tpl.Key(), set)
+	}
+	return v.(map[string]bool)[name]
 }
 
 // readyChild reads child c of parent, with the other dependencies the

@@ -5,6 +5,8 @@
 package workflow
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -71,6 +73,10 @@ type Task struct {
 	// the task (start recovery, then its running checks); zero: one minute
 	// after creation.
 	FirstCheckAt time.Time
+	// StepUUIDsDerived says the task's initial steps have the UUIDs
+	// DerivedStepUUID gives, so the engine can build the message of such a
+	// step without reading it.
+	StepUUIDsDerived bool
 	// FirstCheckSent, on creation only, says the first check travels as a
 	// delayed check_task message, so the task item is written without a
 	// sweep entry (docs/data-model.md).
@@ -199,4 +205,16 @@ func (s *Step) FillCorrelation(id string) {
 			s.History[i].CorrelationID = id
 		}
 	}
+}
+
+// DerivedStepUUID is the UUID of a task's initial step: a version 8 UUID
+// from the SHA-256 of the task's UUID and the step's name, the same however
+// often it is computed.
+func DerivedStepUUID(taskUUID, name string) string {
+	sum := sha256.Sum256([]byte(taskUUID + "/" + name))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x80 // version 8
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -1,7 +1,10 @@
 package workflow_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/tasker-go/tasker/pkg/protocol"
 
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/workflow"
@@ -35,5 +38,21 @@ func TestDeriveSatisfied(t *testing.T) {
 				t.Fatalf("dependencies met %v, want %v (satisfied %v)", got, tc.wantMet, c.Satisfied)
 			}
 		})
+	}
+}
+
+// TestDerivedStepUUID: the same task and name give the same canonical
+// version 8 UUID; another name or task another.
+func TestDerivedStepUUID(t *testing.T) {
+	a := workflow.DerivedStepUUID("01a21cb7-e2c4-757a-a698-89cb9b786c74", "ship")
+	if a != workflow.DerivedStepUUID("01a21cb7-e2c4-757a-a698-89cb9b786c74", "ship") {
+		t.Fatal("not deterministic")
+	}
+	if !protocol.ValidUUID(a) || a[14] != '8' || !strings.ContainsRune("89ab", rune(a[19])) {
+		t.Fatalf("%q is not a canonical version 8 UUID", a)
+	}
+	if a == workflow.DerivedStepUUID("01a21cb7-e2c4-757a-a698-89cb9b786c74", "confirm") ||
+		a == workflow.DerivedStepUUID("01a21cb7-e2c4-757a-a698-89cb9b786c75", "ship") {
+		t.Fatal("collision")
 	}
 }
