@@ -185,4 +185,5 @@ const (
 	CodeInvalidState     = "invalid_state"       // 409: the step's state does not allow the action
 	CodePayloadTooLarge  = "payload_too_large"   // 413
 	CodeInternal         = "internal"            // 500: see the logs for the request id
+	CodeUnavailable      = "unavailable"         // 503: try again shortly
 )

@@ -58,6 +58,8 @@ func (h *Handler) createError(ctx context.Context, r *request, req engine.TaskRe
 		return errorResponse(404, CodeTemplateNotFound, "no template is registered as "+key, "")
 	case errors.Is(err, workflow.ErrDuplicateTask):
 		return errorResponse(409, CodeDuplicateTask, "a task with the same identity already exists (same template and context, or same idempotency_key)", "")
+	case errors.Is(err, engine.ErrCreationTooSlow):
+		return errorResponse(503, CodeUnavailable, "the task could not be created in time and was not created; try again", "")
 	case errors.Is(err, workflow.ErrTooLarge):
 		return errorResponse(413, CodePayloadTooLarge, "the task is too large to store: "+tooLargeDetail(req), "context")
 	}

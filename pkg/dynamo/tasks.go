@@ -49,9 +49,11 @@ func (s *Store) CreateTask(ctx context.Context, t *workflow.Task, steps []*workf
 
 // CreateTaskWith is CreateTask calling beforePublish (when not nil) after
 // the identity is claimed and right before the task item is written: the
-// engine waits there for the task's first check to be sent, and sets
-// t.FirstCheckSent.
-func (s *Store) CreateTaskWith(ctx context.Context, t *workflow.Task, steps []*workflow.Step, beforePublish func(*workflow.Task)) error {
+// engine waits there for the task's first check to be sent, sets
+// t.FirstCheckSent, and refuses to publish a creation that took too long
+// (an error from beforePublish: what this call wrote is removed, its
+// identity released, and the error returned).
+func (s *Store) CreateTaskWith(ctx context.Context, t *workflow.Task, steps []*workflow.Step, beforePublish func(*workflow.Task) error) error {
 	if len(t.Context) > MaxContextBytes {
 		return fmt.Errorf("create task: context is %d bytes, limit %d: %w", len(t.Context), MaxContextBytes, workflow.ErrTooLarge)
 	}
@@ -66,7 +68,9 @@ func (s *Store) CreateTaskWith(ctx context.Context, t *workflow.Task, steps []*w
 		}
 	}
 	if beforePublish != nil {
-		beforePublish(t)
+		if err := beforePublish(t); err != nil {
+			return withCleanup(err, errors.Join(s.releaseIdentity(ctx, t), s.removeUnpublished(ctx, t.UUID, steps)))
+		}
 	}
 	err := s.publishTask(ctx, t)
 	switch {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tasker-go/tasker/pkg/dynamo"
 	"github.com/tasker-go/tasker/pkg/protocol"
 	"github.com/tasker-go/tasker/pkg/statemachine"
 	"github.com/tasker-go/tasker/pkg/template"
@@ -194,13 +195,21 @@ func (e *Engine) CreateTaskWithSteps(ctx context.Context, req TaskRequest) (*wor
 			r.History, r.State, r.EnqueuedAt = append(r.History, trs...), statemachine.StepEnqueued, &now
 		}
 	}
-	var beforePublish func(*workflow.Task)
+	var sent chan bool
 	if len(roots) > 0 && !e.cfg.IndexFirstCheck {
 		// The check is sent while the steps and the identity are written,
 		// and must be on its way before the task is published.
-		sent := make(chan bool, 1)
+		sent = make(chan bool, 1)
 		go func() { sent <- e.sendFirstCheck(ctx, t.UUID, t.CorrelationID, t.FirstCheckAt.Sub(now)) }()
-		beforePublish = func(t *workflow.Task) { t.FirstCheckSent = <-sent }
+	}
+	beforePublish := func(t *workflow.Task) error {
+		if sent != nil {
+			t.FirstCheckSent = <-sent
+		}
+		if took := e.now().Sub(t.CreatedAt); took > PublishWithin {
+			return fmt.Errorf("create task: not published, the creation took %s (more than %s): %w", took.Round(time.Millisecond), PublishWithin, ErrCreationTooSlow)
+		}
+		return nil
 	}
 	if err := e.store.CreateTaskWith(ctx, t, steps, beforePublish); err != nil {
 		return nil, nil, err
@@ -251,6 +260,19 @@ func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps 
 			Processor: e.cfg.Processor, CorrelationID: t.CorrelationID}},
 	}
 }
+
+// PublishWithin is how long after its created_at a creation may still
+// publish its task; a slower one gives up (ErrCreationTooSlow). It is half
+// dynamo.IdentityClaimTimeout, after which another creation with the same
+// identity may take the identity over: the slow one must not publish a
+// second task then (clocks of the two may differ by up to the other half).
+// It is also shorter than any first check's delay (at least 31 s), so a
+// check that finds no task is for a creation that will not publish.
+const PublishWithin = dynamo.IdentityClaimTimeout / 2
+
+// ErrCreationTooSlow is returned by CreateTask when the creation took longer
+// than PublishWithin; nothing was published, and the request may be retried.
+var ErrCreationTooSlow = errors.New("task creation too slow")
 
 // sendFirstCheck sends a new task's first check as a check_task message on
 // the orchestration queue, delayed until FirstCheckAt, before the write that

@@ -82,8 +82,8 @@ func (e *Engine) moveStep(ctx context.Context, run *taskRun, s *workflow.Step, t
 }
 
 // PauseTask stops new steps from starting: the task is flagged paused and its
-// enqueued steps (not yet claimed by a worker) go back to waiting, so their
-// messages are ignored. Running steps finish and are recorded. It returns
+// enqueued steps and ready pending ones (not yet claimed by a worker) go to
+// waiting, so their messages are ignored. Running steps finish and are recorded. It returns
 // workflow.ErrNotFound, or ErrTaskFinished for a finished task.
 func (e *Engine) PauseTask(ctx context.Context, taskUUID, by string) (*workflow.Task, error) {
 	run, err := e.loadRun(ctx, taskUUID)
@@ -101,7 +101,10 @@ func (e *Engine) PauseTask(ctx context.Context, taskUUID, by string) (*workflow.
 		return nil, err
 	}
 	for _, s := range steps {
-		if s.State == statemachine.StepEnqueued {
+		// An enqueued step, and a pending one whose dependencies are met
+		// (its message may be on the queue, sent from pending), go to
+		// waiting: the message's claim then fails.
+		if s.State == statemachine.StepEnqueued || (s.State == statemachine.StepPending && s.DependenciesMet()) {
 			if err := e.moveStep(ctx, run, s, statemachine.StepWaitingForRetry, withBy("task paused", by), statemachine.StepEvWaitForRetry); err != nil {
 				return nil, err
 			}
@@ -226,7 +229,18 @@ func (e *Engine) ApplyStepAction(ctx context.Context, taskUUID, stepUUID string,
 	if err := e.RedriveTask(ctx, taskUUID); err != nil {
 		return nil, err
 	}
-	return e.store.GetStep(ctx, taskUUID, step.Name)
+	// The listing, not the item alone: it derives the dependencies met
+	// from the other steps' states (workflow.DeriveSatisfied).
+	steps, err := e.store.ListSteps(ctx, taskUUID)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range steps {
+		if s.Name == step.Name {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("step %s: %w", step.Name, workflow.ErrNotFound)
 }
 
 // reopen brings a task that ended in error back to steps_in_process.

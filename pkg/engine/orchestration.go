@@ -29,7 +29,7 @@ func (e *Engine) HandleOrchestration(ctx context.Context, m *protocol.Orchestrat
 	case protocol.KindRedriveTask:
 		err = e.RedriveTask(ctx, m.TaskUUID)
 	case protocol.KindCheckTask:
-		err = e.checkTask(ctx, m.TaskUUID)
+		err = e.checkTask(ctx, m)
 	case protocol.KindFireSchedule:
 		slot, perr := time.Parse(time.RFC3339, m.Slot)
 		if perr != nil {
@@ -263,11 +263,19 @@ func nearDeadline(ctx context.Context) bool {
 // checkTask is a running task's first check, come as the delayed message
 // its creation sent instead of a sweep entry. A finished task costs a read
 // and no write; a task still running is checked as the sweeper would and so
-// gets its next check in the sweep index. A task that does not exist (its
-// creation failed after sending the message) is dropped.
-func (e *Engine) checkTask(ctx context.Context, taskUUID string) error {
+// gets its next check in the sweep index. A task that does not exist was
+// not published (its creation failed, found a duplicate or gave up after
+// PublishWithin, which is shorter than any check's delay); in case its
+// last write was still under way, the check comes once more a minute later.
+func (e *Engine) checkTask(ctx context.Context, m *protocol.OrchestrationMessage) error {
+	taskUUID := m.TaskUUID
 	run, err := e.loadRun(ctx, taskUUID)
 	if err != nil {
+		if errors.Is(err, workflow.ErrNotFound) && m.Attempt == 0 {
+			again := *m
+			again.Attempt = 1
+			return e.sendOrchestration(ctx, again, checkAgainAfter)
+		}
 		if errors.Is(err, workflow.ErrNotFound) {
 			return nil // never published
 		}
@@ -292,6 +300,10 @@ func (e *Engine) checkTask(ctx context.Context, taskUUID string) error {
 	}
 	return err
 }
+
+// checkAgainAfter is how long a first check that found no task waits
+// before its one more look.
+const checkAgainAfter = time.Minute
 
 func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, rep *SweepReport) error {
 	if d.StepName == "" {
