@@ -285,18 +285,24 @@ func (e *Engine) checkTask(ctx context.Context, m *protocol.OrchestrationMessage
 		return nil
 	}
 	var rep SweepReport
-	if run.task.State == statemachine.TaskPending {
-		rep.Started++
-		err = e.StartTask(ctx, taskUUID)
-	} else {
-		var stale bool
-		stale, err = e.checkStaleness(ctx, run, e.now(), &rep)
-		if stale {
-			rep.Stale++
-		}
-	}
+	err = e.checkRun(ctx, run, e.now(), &rep)
 	if e.cfg.Checked != nil {
 		e.cfg.Checked(ctx, rep)
+	}
+	return err
+}
+
+// checkRun is one check of a task, from the sweep or a check_task message:
+// a task still pending is started, any other checked (checkStaleness).
+func (e *Engine) checkRun(ctx context.Context, run *taskRun, now time.Time, rep *SweepReport) error {
+	if run.task.State == statemachine.TaskPending {
+		rep.Started++
+		_, err := e.startTask(ctx, run.task, run.tpl)
+		return err
+	}
+	stale, err := e.checkStaleness(ctx, run, now, rep)
+	if stale {
+		rep.Stale++
 	}
 	return err
 }
@@ -307,19 +313,11 @@ const checkAgainAfter = time.Minute
 
 func (e *Engine) sweepOne(ctx context.Context, d dynamo.DueItem, now time.Time, rep *SweepReport) error {
 	if d.StepName == "" {
-		if d.State == string(statemachine.TaskPending) {
-			rep.Started++
-			return e.StartTask(ctx, d.TaskUUID)
-		}
 		run, err := e.loadRun(ctx, d.TaskUUID)
 		if err != nil {
 			return err
 		}
-		stale, err := e.checkStaleness(ctx, run, now, rep)
-		if stale {
-			rep.Stale++
-		}
-		return err
+		return e.checkRun(ctx, run, now, rep)
 	}
 	run, err := e.loadRun(ctx, d.TaskUUID)
 	if err != nil {
