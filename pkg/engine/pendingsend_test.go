@@ -103,35 +103,11 @@ func TestReadyChildrenAreSentWithoutWrites(t *testing.T) {
 // its claim.
 func TestLostPendingMessageIsEnqueuedByTheCheck(t *testing.T) {
 	t.Parallel()
-	tp := mustParse(t, `
-namespace: lostp_ns
-name: lostp
-version: "1.0.0"
-steps:
-  - {name: a, handler: add}
-  - {name: b, handler: add, dependencies: [a]}
-`)
-	b := newBareWith(t, tp, func(c *engine.Config) { c.EnqueueResendAfter = 5 * time.Minute })
+	b := newBareWith(t, mustParse(t, pendingChainYAML), func(c *engine.Config) { c.EnqueueResendAfter = 5 * time.Minute })
 	ctx := context.Background()
-	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "lostp_ns", Name: "lostp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue := b.f.Names.StepQueue("lostp_ns")
-	roots := b.drain(t, queue)
-	if len(roots) != 1 {
-		t.Fatalf("roots %+v", roots)
-	}
-	if _, err := b.store.ClaimStep(ctx, task.UUID, "a", 1, time.Minute, "w", "", b.clock()); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.eng.HandleResult(ctx, success(roots[0], `{"n":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	lost := b.drain(t, queue)
-	if len(lost) != 1 || lost[0].StepName != "b" || !lost[0].ClaimsPending() {
-		t.Fatalf("b's message %+v", lost) // and now it is lost
-	}
+	queue := b.f.Names.StepQueue("pend_ns")
+	task, m := runRoot(t, b)
+	lost := []protocol.StepMessage{m} // and now it is lost
 	b.now.Add(int64(2 * time.Minute))
 	if rep, err := b.eng.Sweep(ctx); err != nil || rep.Enqueued != 0 || rep.Examined == 0 {
 		t.Fatalf("check within EnqueueResendAfter of b becoming ready: %+v %v", rep, err)
