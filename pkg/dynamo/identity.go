@@ -19,7 +19,8 @@ import (
 // between leaves an identity whose task never appears, which would refuse
 // every later request with that identity. Until the timeout such an identity
 // counts as held (its creation may be mid-way); a minute is far longer than
-// the gap between the two writes of a live creation.
+// the gap between the two writes of a live creation, and the engine gives up
+// a creation that has not published within half of it (engine.PublishWithin).
 const IdentityClaimTimeout = time.Minute
 
 // claimAttempts bounds claimIdentity's rounds of put and read, which repeat
