@@ -437,11 +437,17 @@ func (e *Engine) drainDeadLetters(ctx context.Context) (int, error) {
 // written before its invocations kept failing (a step completed, its
 // dependents never enqueued); re-driving enqueues what is ready and
 // finishes a task that is done, instead of leaving it to the staleness
-// sweep. It is idempotent; a failure is logged and left to the DLQ entry.
+// sweep. A task still running then gets a check in the sweep index within
+// its claim window: the dead message may have been its first check (a
+// check_task), and no other would come. It is idempotent; a failure is
+// logged and left to the DLQ entry.
 func (e *Engine) redriveAfterDeadLetter(ctx context.Context, tasks []string) {
 	for _, id := range tasks {
 		if err := e.RedriveTask(ctx, id); err != nil && !errors.Is(err, workflow.ErrNotFound) {
 			e.log.WarnContext(ctx, "re-drive after a dead-lettered message failed", "task_uuid", id, "error", err)
+		}
+		if err := e.checkSoon(ctx, id); err != nil && !errors.Is(err, workflow.ErrNotFound) {
+			e.log.WarnContext(ctx, "scheduling a check after a dead-lettered message failed", "task_uuid", id, "error", err)
 		}
 	}
 }
@@ -476,4 +482,14 @@ func (e *Engine) DLQStats(ctx context.Context) (map[string]int, error) {
 		out[s] = n
 	}
 	return out, nil
+}
+
+// checkSoon puts a running task's next check in the sweep index, within its
+// shortest claim window.
+func (e *Engine) checkSoon(ctx context.Context, taskUUID string) error {
+	run, err := e.loadRun(ctx, taskUUID)
+	if err != nil || run.task.State.Terminal() {
+		return err
+	}
+	return e.store.ScheduleTaskSweep(ctx, taskUUID, e.now().Add(e.checkEvery(run.tpl)))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tasker-go/tasker/pkg/engine"
 	"github.com/tasker-go/tasker/pkg/protocol"
@@ -182,5 +183,48 @@ func TestFirstCheckFallsBackToTheIndex(t *testing.T) {
 	}
 	if item := b.taskItem(t, task.UUID); item["sweep_shard"] == nil || item["sweep_at"] == nil {
 		t.Fatal("a task whose check message was not sent has no sweep entry")
+	}
+}
+
+// TestDeadLetteredFirstCheckLeavesTheTaskChecked: a task's first check
+// (its only watcher while it has no sweep entry) is dead-lettered after its
+// invocations kept failing. The sweep that turns it into a DLQ entry puts
+// the task's next check in the sweep index, and that check sends the task's
+// lost root message again.
+func TestDeadLetteredFirstCheckLeavesTheTaskChecked(t *testing.T) {
+	t.Parallel()
+	b := newBareWith(t, mustParse(t, chainYAML), func(c *engine.Config) {
+		c.IndexFirstCheck = false
+		c.DeadLetters = c.Queue.(engine.DeadLetters)
+	})
+	ctx := context.Background()
+	task, err := b.eng.CreateTask(ctx, engine.TaskRequest{Namespace: "chain_ns", Name: "chain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item := b.taskItem(t, task.UUID); item["sweep_shard"] != nil {
+		t.Fatal("the task has a sweep entry; its first check should be a message")
+	}
+	b.drain(t, b.f.Names.StepQueue("chain_ns")) // the root's message is lost
+	body, err := json.Marshal(protocol.OrchestrationMessage{V: protocol.Version, Kind: protocol.KindCheckTask, TaskUUID: task.UUID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlq := b.f.QueueURL(b.f.Names.OrchestrationQueue() + "-dlq")
+	if _, err := b.f.Env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlq), MessageBody: aws.String(string(body))}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := b.eng.Sweep(ctx); err != nil || rep.DeadLetters != 1 {
+		t.Fatalf("sweep: %+v %v", rep, err)
+	}
+	if item := b.taskItem(t, task.UUID); item["sweep_shard"] == nil {
+		t.Fatal("after its dead-lettered first check the task has no check in the sweep index")
+	}
+	b.now.Add(int64(2 * time.Minute))
+	if _, err := b.eng.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := b.drain(t, b.f.Names.StepQueue("chain_ns")); len(again) != 1 || again[0].StepName != "a" {
+		t.Fatalf("the check from the index did not send the lost root again: %+v", again)
 	}
 }
