@@ -335,11 +335,13 @@ func (e *Engine) propagate(ctx context.Context, run *taskRun, parent string, chi
 // write too (onlyChild).
 //
 // Any other child (the template's) records nothing, and its message goes
-// without a stored enqueue (the worker's claim moves it from pending): it is read together
-// with its other dependencies (strongly consistent, after parent's own
-// completion was written), and it is ready when they all satisfy it. Of two
-// parents completing at once at least one sees the other complete, and if
-// both do, both send: the claim lets one message run.
+// without a stored enqueue (the worker's claim moves it from pending). One
+// the task started with, whose only dependency is parent, is not even read
+// (knownOnlyChild); the rest are read with their other dependencies
+// (readyChild: strongly consistent, after parent's own completion was
+// written) and are ready when they all satisfy them. Of two parents
+// completing at once at least one sees the other complete, and if both do,
+// both send: the claim lets one message run.
 func (e *Engine) propagateOne(ctx context.Context, run *taskRun, parent, c string, known map[string]json.RawMessage, onlyChild bool) (bool, *sqsqueue.Message, *workflow.Step, error) {
 	if ts, ok := run.tpl.Step(c); ok && ts.Type == template.StepDeferredConvergence {
 		child, err := e.store.SatisfyCounted(ctx, run.task.UUID, c, parent)
