@@ -249,10 +249,10 @@ func normalizeContext(c json.RawMessage) json.RawMessage {
 	return json.RawMessage(trimmed)
 }
 
-// newStep builds a pending step for a template step.
-func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name string, deps []string, now time.Time) *workflow.Step {
+// newStep builds a pending step with UUID id for a template step.
+func (e *Engine) newStep(t *workflow.Task, ts *template.Step, name, id string, deps []string, now time.Time) *workflow.Step {
 	return &workflow.Step{
-		TaskUUID: t.UUID, UUID: e.cfg.NewID(), Name: name, TemplateStep: ts.Name, Handler: ts.Handler,
+		TaskUUID: t.UUID, UUID: id, Name: name, TemplateStep: ts.Name, Handler: ts.Handler,
 		Type: string(ts.Type), State: statemachine.StepPending, MaxAttempts: ts.Retry.MaxAttempts,
 		Retryable: ts.Retry.Retryable, TimeoutSecs: ts.TimeoutSeconds, Dependencies: deps, CreatedAt: now,
 		CountsDependencies: ts.Type == template.StepDeferredConvergence,
@@ -309,9 +309,7 @@ func (e *Engine) initialSteps(t *workflow.Task, tpl *template.Template, now time
 		if ts.Type == template.StepDeferredConvergence {
 			deps = intersect(deps, in)
 		}
-		s := e.newStep(t, ts, n, deps, now)
-		s.UUID = workflow.DerivedStepUUID(t.UUID, n)
-		steps = append(steps, s)
+		steps = append(steps, e.newStep(t, ts, n, workflow.DerivedStepUUID(t.UUID, n), deps, now))
 	}
 	return steps
 }

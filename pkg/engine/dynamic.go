@@ -134,7 +134,7 @@ func (e *Engine) planDecision(ctx context.Context, run *taskRun, step *workflow.
 				deps = append(deps, dep)
 			}
 		}
-		s := e.newStep(run.task, st, n, deps, now)
+		s := e.newStep(run.task, st, n, e.cfg.NewID(), deps, now)
 		s.CreatedBy = step.Name
 		e.addExternal(plan, s, step.Name, inSet, existing)
 		plan.steps = append(plan.steps, s)
@@ -244,7 +244,7 @@ func (e *Engine) planBatch(ctx context.Context, run *taskRun, step *workflow.Ste
 			return outcomeErr("batchable step %s: cursor %s: %v", step.Name, c.BatchID, err)
 		}
 		name := wt.Name + "_" + c.BatchID
-		s := e.newStep(run.task, wt, name, []string{step.Name}, now)
+		s := e.newStep(run.task, wt, name, e.cfg.NewID(), []string{step.Name}, now)
 		s.CreatedBy, s.Inputs = step.Name, inputs
 		plan.steps = append(plan.steps, s)
 		inSet[name] = true
@@ -281,7 +281,7 @@ func (e *Engine) planBatch(ctx context.Context, run *taskRun, step *workflow.Ste
 				deps = append(deps, dep)
 			}
 		}
-		s := e.newStep(run.task, ct, ct.Name, deps, now)
+		s := e.newStep(run.task, ct, ct.Name, e.cfg.NewID(), deps, now)
 		s.CreatedBy = step.Name
 		e.addExternal(plan, s, step.Name, inSet, existing)
 		plan.steps = append(plan.steps, s)

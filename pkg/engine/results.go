@@ -394,8 +394,7 @@ func (e *Engine) knownOnlyChild(run *taskRun, parent, c string, known map[string
 	if !ok || len(ts.Dependencies) != 1 || ts.Dependencies[0] != parent || !e.initialStep(run.tpl, c) {
 		return nil, nil
 	}
-	s := e.newStep(run.task, ts, c, ts.Dependencies, e.now())
-	s.UUID = workflow.DerivedStepUUID(run.task.UUID, c)
+	s := e.newStep(run.task, ts, c, workflow.DerivedStepUUID(run.task.UUID, c), ts.Dependencies, e.now())
 	return s, map[string]json.RawMessage{parent: known[parent]}
 }
 
